@@ -1,0 +1,107 @@
+"""Fixtures shared by every test: a small place tree and one person in each role.
+
+The tree (built through the services, as production data is):
+
+    长宁区 310105
+      周家桥街道 ZJQ
+        虹桥新城居民区 HQXC        <- `community`
+          虹桥新城小区 E1          <- `estate`
+            1号楼 B1 (grid G1) / 1单元 U1 / 101, 102 (`dwelling` = 101)
+            2号楼 B2 (grid G2) / 1单元 U1 / 201
+        另一居民区 LY              <- `other_community`: outside every community role
+          另一小区 E1 / 9号楼 B9 / 1单元 U1 / 901
+"""
+
+import pytest
+
+from gongzhi.accounts.models import Role
+from gongzhi.accounts.services import role_assign, user_create
+from gongzhi.places.models import CommunityType, PlaceKind
+from gongzhi.places.services import grid_create, place_create
+
+
+@pytest.fixture
+def tree(db):
+    def add(kind, name, segment, parent=None, **fields):
+        return place_create(
+            actor=None, kind=kind, name=name, segment=segment, parent=parent, **fields
+        )
+
+    t = {}
+    t["district"] = add(PlaceKind.DISTRICT, "长宁区", "310105")
+    t["subdistrict"] = add(PlaceKind.SUBDISTRICT, "周家桥街道", "ZJQ", t["district"])
+    t["community"] = add(
+        PlaceKind.COMMUNITY,
+        "虹桥新城居民区",
+        "HQXC",
+        t["subdistrict"],
+        community_type=CommunityType.COMMERCIAL,
+    )
+    t["estate"] = add(PlaceKind.ESTATE, "虹桥新城小区", "E1", t["community"])
+    t["building"] = add(PlaceKind.BUILDING, "1号楼", "B1", t["estate"])
+    t["entrance"] = add(PlaceKind.ENTRANCE, "1单元", "U1", t["building"])
+    t["dwelling"] = add(PlaceKind.DWELLING, "101室", "101", t["entrance"], exclusive_area="89.50")
+    t["dwelling_102"] = add(
+        PlaceKind.DWELLING, "102室", "102", t["entrance"], exclusive_area="75.20"
+    )
+    t["building_2"] = add(PlaceKind.BUILDING, "2号楼", "B2", t["estate"])
+    t["entrance_2"] = add(PlaceKind.ENTRANCE, "1单元", "U1", t["building_2"])
+    t["dwelling_201"] = add(PlaceKind.DWELLING, "201室", "201", t["entrance_2"])
+    t["grid"] = grid_create(
+        actor=None,
+        community=t["community"],
+        segment="G1",
+        name="第一网格",
+        buildings=[t["building"]],
+    )
+    t["grid_2"] = grid_create(
+        actor=None,
+        community=t["community"],
+        segment="G2",
+        name="第二网格",
+        buildings=[t["building_2"]],
+    )
+    t["other_community"] = add(PlaceKind.COMMUNITY, "另一居民区", "LY", t["subdistrict"])
+    t["other_estate"] = add(PlaceKind.ESTATE, "另一小区", "E1", t["other_community"])
+    t["other_building"] = add(PlaceKind.BUILDING, "9号楼", "B9", t["other_estate"])
+    t["other_entrance"] = add(PlaceKind.ENTRANCE, "1单元", "U1", t["other_building"])
+    t["other_dwelling"] = add(PlaceKind.DWELLING, "901室", "901", t["other_entrance"])
+    return t
+
+
+@pytest.fixture
+def people(tree):
+    """One user per role, each scoped inside `tree['community']` (or above it)."""
+
+    def person(username, role, phone, *, place=None, grid=None):
+        user = user_create(
+            actor=None, username=username, name=username, phone=phone, password="pw-Example-2026"
+        )
+        role_assign(actor=None, user=user, role=role, place=place, grid=grid)
+        return user
+
+    p = {
+        "grid_worker": person("grid_worker", Role.GRID_WORKER, "13800000001", grid=tree["grid"]),
+        "grid_leader": person("grid_leader", Role.GRID_LEADER, "13800000002", grid=tree["grid"]),
+        "worker": person("worker", Role.COMMUNITY_WORKER, "13800000003", place=tree["community"]),
+        "secretary": person("secretary", Role.SECRETARY, "13800000004", place=tree["community"]),
+        "property": person("property", Role.PROPERTY_MANAGER, "13800000005", place=tree["estate"]),
+        "owners_committee": person(
+            "owners_committee", Role.OWNERS_COMMITTEE, "13800000006", place=tree["estate"]
+        ),
+        "mediator": person("mediator", Role.MEDIATOR, "13800000007", place=tree["community"]),
+        "supervisor": person(
+            "supervisor", Role.SUBDISTRICT_SUPERVISOR, "13800000008", place=tree["subdistrict"]
+        ),
+        "district_supervisor": person(
+            "district_supervisor", Role.DISTRICT_SUPERVISOR, "13800000009", place=tree["district"]
+        ),
+        "volunteer": person("volunteer", Role.VOLUNTEER, "13800000010", place=tree["community"]),
+        "partner": person("partner", Role.PARTNER, "13800000011", place=tree["district"]),
+        "admin": person("admin", Role.ADMINISTRATOR, "13800000012"),
+        "resident": person("resident", Role.RESIDENT, "13900000001", place=tree["dwelling"]),
+        "other_worker": person(
+            "other_worker", Role.COMMUNITY_WORKER, "13800000013", place=tree["other_community"]
+        ),
+    }
+    return p

@@ -1,0 +1,31 @@
+import logging
+import time
+import uuid
+
+logger = logging.getLogger("gongzhi.request")
+
+
+class RequestLogMiddleware:
+    """Logs every request as one structured line: method, path, status, duration, user id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        logger.info(
+            "request",
+            extra={
+                "request_id": request.request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+            },
+        )
+        response["X-Request-Id"] = request.request_id
+        return response
