@@ -1,0 +1,5 @@
+"""Tasks the worker enqueues on a timer. Each must be safe to run late, twice, or at once
+on two workers: they look up what is due in the database, never in memory."""
+
+# (dotted path of a django-tasks task, interval in seconds)
+PERIODIC_TASKS: list[tuple[str, int]] = []
