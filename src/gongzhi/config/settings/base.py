@@ -171,6 +171,8 @@ GONGZHI = {
     # login throttling: failures per identifier and per IP within the window
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_WINDOW_SECONDS": 900,
+    # the `working` clock counts these hours on working days (rules §2)
+    "WORKING_HOURS": ("09:00", "17:00"),
 }
 
 SESSION_COOKIE_HTTPONLY = True
