@@ -2,6 +2,8 @@ import logging
 import time
 import uuid
 
+from django.conf import settings
+
 logger = logging.getLogger("gongzhi.request")
 
 
@@ -28,4 +30,24 @@ class RequestLogMiddleware:
             },
         )
         response["X-Request-Id"] = request.request_id
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds the Content-Security-Policy of settings.CONTENT_SECURITY_POLICY to every response.
+
+    A view that needs a different policy sets the header itself; it is left untouched.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = "; ".join(
+            f"{directive} {' '.join(sources)}"
+            for directive, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.header
         return response

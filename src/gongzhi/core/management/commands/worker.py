@@ -1,0 +1,130 @@
+"""`gongzhi worker`: runs background tasks, and enqueues the periodic ones on time.
+
+The queue is the database (django-tasks-db's `db_worker`) unless TASK_BACKEND=rq, then
+Redis (django-rq's `rqworker` with django-tasks-rq's job class). Beside it, a ticker
+thread enqueues each task of `gongzhi.core.periodic.PERIODIC_TASKS` at its interval.
+Periodic tasks look up what is due in the database, so two workers each running a
+ticker only repeat work that finds nothing left to do.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.utils.module_loading import import_string
+from django_tasks.base import Task
+
+from gongzhi.core.periodic import PERIODIC_TASKS
+
+logger = logging.getLogger("gongzhi.worker")
+
+
+class Ticker:
+    """Decides which periodic tasks are due. Pure: the caller passes the clock readings.
+
+    Every task is due at start, then `interval` seconds after it was last due; after a
+    pause (a suspended machine, a long enqueue) a task is enqueued once, not once per
+    missed interval.
+    """
+
+    def __init__(self, periodic: list[tuple[str, int]], *, start: float):
+        for path, interval in periodic:
+            if interval <= 0:
+                raise ValueError(f"{path}: the interval must be positive, not {interval}")
+        self.intervals = dict(periodic)
+        self.next_due = {path: start for path in self.intervals}
+
+    def due(self, now: float) -> list[str]:
+        """The tasks due at `now`; each is then scheduled `interval` seconds later."""
+        ready = [path for path, at in self.next_due.items() if at <= now]
+        for path in ready:
+            self.next_due[path] = now + self.intervals[path]
+        return ready
+
+    def seconds_until_next(self, now: float) -> float | None:
+        """How long to sleep until a task is due; None when there are no tasks."""
+        if not self.next_due:
+            return None
+        return max(0.0, min(self.next_due.values()) - now)
+
+
+def load_periodic_tasks(periodic: list[tuple[str, int]]) -> dict[str, Task]:
+    """Imports every periodic task up front, so a typo stops the worker at start."""
+    tasks = {}
+    for path, _interval in periodic:
+        try:
+            task = import_string(path)
+        except ImportError as exc:
+            raise CommandError(f"Periodic task {path} cannot be imported: {exc}") from exc
+        if not isinstance(task, Task):
+            raise CommandError(f"Periodic task {path} is not a task (decorate it with @task).")
+        tasks[path] = task
+    return tasks
+
+
+def run_ticker(
+    ticker: Ticker,
+    enqueue: Callable[[str], object],
+    stop: threading.Event,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Enqueues due tasks until `stop` is set. A failed enqueue (the database busy, Redis
+    restarting) is logged and retried at the next interval rather than ending the loop."""
+    while not stop.is_set():
+        for path in ticker.due(clock()):
+            try:
+                enqueue(path)
+                logger.info("periodic task enqueued", extra={"task": path})
+            except Exception:
+                logger.exception("periodic task could not be enqueued", extra={"task": path})
+        # This thread's own connection: close it so it is not held open between ticks.
+        connections.close_all()
+        stop.wait(ticker.seconds_until_next(clock()))
+
+
+class Command(BaseCommand):
+    help = "Runs background tasks and enqueues the periodic ones at their intervals."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="database queue only: seconds between polls when the queue is empty",
+        )
+
+    def handle(self, *, interval: float, verbosity: int, **options):
+        tasks = load_periodic_tasks(PERIODIC_TASKS)
+        stop = threading.Event()
+        if tasks:
+            ticker = Ticker(PERIODIC_TASKS, start=time.monotonic())
+            threading.Thread(
+                target=run_ticker,
+                args=(ticker, lambda path: tasks[path].enqueue(), stop),
+                name="periodic-ticker",
+                daemon=True,
+            ).start()
+        try:
+            if settings.TASK_BACKEND == "rq":
+                call_command(
+                    "rqworker",
+                    *settings.RQ_QUEUES,
+                    job_class="django_tasks_rq.Job",
+                    with_scheduler=True,
+                    verbosity=verbosity,
+                )
+            else:
+                call_command(
+                    "db_worker",
+                    queue_name="*",
+                    interval=interval,
+                    reload=False,
+                    verbosity=verbosity,
+                )
+        finally:
+            stop.set()
