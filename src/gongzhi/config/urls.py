@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
+from gongzhi.api.v1 import api as api_v1
 from gongzhi.core import views as core_views
 
 admin.site.site_header = _("共治 gongzhi 管理后台")
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("gongzhi.accounts.urls")),
     path("places/", include("gongzhi.places.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api_v1.urls),
 ]
 
 if settings.GONGZHI_SERVE_MEDIA:

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rules.apps.AutodiscoverRulesConfig",
+    # django-ninja ships the API docs page's scripts and styles as static files
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "gongzhi.core",

@@ -1,0 +1,37 @@
+"""Shapes of the v1 answers shared by several routers. Descriptions are bilingual because
+the schema is read by integrators on both sides (中文 / English)."""
+
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class PlaceRef(Schema):
+    """地点摘要 / A place, briefly."""
+
+    code: str = Field(description="地点编码（物化路径）/ place code, a materialised path")
+    name: str = Field(description="名称 / name")
+    kind: str = Field(description="类型 / kind: district, subdistrict, community, estate, …")
+
+
+class GridRef(Schema):
+    """网格摘要 / A grid, briefly."""
+
+    code: str = Field(description="网格编码 / grid code")
+    name: str = Field(description="名称 / name")
+
+
+class Page(Schema):
+    """分页信息 / Pagination: `count` is the total across all pages."""
+
+    count: int = Field(description="总数 / total number of items")
+    limit: int = Field(description="每页条数 / page size")
+    offset: int = Field(description="起始位置 / offset of the first item")
+
+
+def label_of(choices: Any, value: str) -> str:
+    """The display label of a choice value in the active language ('' when unknown)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return ""
