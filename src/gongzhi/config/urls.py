@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("places/", include("gongzhi.places.urls")),
+    path("inbox/", include("gongzhi.core.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
 ]

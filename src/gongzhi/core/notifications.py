@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from .channels import enabled_channels
 from .models import Notification, NotificationChannel
 
 
@@ -27,8 +28,11 @@ def notify(
     """Queue one notification per recipient and channel; with a `dedupe_key`, at most once.
 
     Returns the rows created by this call (none for recipients already notified under
-    the same key), so callers can tell a first send from a repeat.
+    the same key), so callers can tell a first send from a repeat. Channels this
+    installation does not use (`channels.enabled_channels`) are skipped.
     """
+    enabled = enabled_channels()
+    channels = [channel for channel in channels if channel in enabled]
     created: list[Notification] = []
     seen: set[int] = set()
     for recipient in recipients:

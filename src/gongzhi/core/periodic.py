@@ -2,4 +2,6 @@
 on two workers: they look up what is due in the database, never in memory."""
 
 # (dotted path of a django-tasks task, interval in seconds)
-PERIODIC_TASKS: list[tuple[str, int]] = []
+PERIODIC_TASKS: list[tuple[str, int]] = [
+    ("gongzhi.core.tasks.retry_notifications", 300),
+]

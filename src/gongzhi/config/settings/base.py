@@ -170,6 +170,8 @@ if TASK_BACKEND == "rq":
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "gongzhi.core.sms.ConsoleSmsBackend")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongzhi@localhost")
+# Notifications on the webhook channel are POSTed here as JSON; unset, the channel is unused.
+GONGZHI_WEBHOOK_URL = os.environ.get("GONGZHI_WEBHOOK_URL", "")
 
 GONGZHI = {
     # one-time codes: 6 digits, valid 5 minutes, 5 tries, one per minute per phone
@@ -181,6 +183,8 @@ GONGZHI = {
     "LOGIN_WINDOW_SECONDS": 900,
     # the `working` clock counts these hours on working days (rules §2)
     "WORKING_HOURS": ("09:00", "17:00"),
+    # channels notifications go out on (in_app, sms, email, webhook); others are skipped
+    "NOTIFICATION_CHANNELS": env_list("GONGZHI_NOTIFICATION_CHANNELS", "in_app,sms"),
 }
 
 SESSION_COOKIE_HTTPONLY = True
