@@ -93,6 +93,10 @@ STAFF_ROLES = frozenset(
 # Roles that lead a community and see its sensitive notes (rules.md §5).
 COMMUNITY_LEAD_ROLES = frozenset({Role.SECRETARY, Role.DIRECTOR})
 SUPERVISOR_ROLES = frozenset({Role.SUBDISTRICT_SUPERVISOR, Role.DISTRICT_SUPERVISOR})
+# Roles that confirm who lives where (and so who is an owner with a vote).
+RESIDENCY_VERIFIER_ROLES = frozenset(
+    {Role.COMMUNITY_WORKER, Role.SECRETARY, Role.DIRECTOR, Role.ADMINISTRATOR}
+)
 
 
 class RoleAssignmentQuerySet(models.QuerySet):
@@ -234,11 +238,18 @@ class Residency(BaseModel):
         }
 
 
+class OtpPurpose(models.TextChoices):
+    LOGIN = "login", _("验证码登录")
+    REGISTER = "register", _("注册")
+    ACTIVATE = "activate", _("激活账号")
+    REPORT = "report", _("匿名上报")
+
+
 class OneTimeCode(BaseModel):
     """A code sent to a phone for sign-in, activation or anonymous reporting. Stored hashed."""
 
     phone = models.CharField(_("手机号"), max_length=11, db_index=True)
-    purpose = models.CharField(_("用途"), max_length=16)
+    purpose = models.CharField(_("用途"), max_length=16, choices=OtpPurpose.choices)
     code_hash = models.CharField(_("验证码摘要"), max_length=128)
     expires_at = models.DateTimeField(_("过期时间"))
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)

@@ -1,18 +1,36 @@
 """Every write to people, residencies and roles."""
 
+import math
 import secrets
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import audit_record
-from gongzhi.core.errors import ValidationFailed
+from gongzhi.core.errors import (
+    InvalidTransition,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from gongzhi.core.notifications import notify
+from gongzhi.core.sms import sms_send
 from gongzhi.places.models import Grid, Place, PlaceKind
 
 from .models import (
+    LoginFailure,
+    OneTimeCode,
+    OtpPurpose,
     Relation,
     Residency,
     ResidencyStatus,
@@ -21,6 +39,7 @@ from .models import (
     User,
     phone_validator,
 )
+from .selectors import residency_verifiers
 
 # What a person may say they are to each kind of place.
 RELATIONS_FOR_KIND: dict[str, frozenset[str]] = {
@@ -220,3 +239,445 @@ def _roster_person(*, name: str, phone: str | None, dwelling: Place) -> User | N
         )
         .first()
     )
+
+
+# --- one-time codes -------------------------------------------------------------------
+
+
+def _otp_settings() -> tuple[int, int, int]:
+    conf = settings.GONGZHI
+    return conf["OTP_TTL_SECONDS"], conf["OTP_MAX_ATTEMPTS"], conf["OTP_RESEND_SECONDS"]
+
+
+def _otp_hash(*, phone: str, purpose: str, code: str) -> str:
+    # An HMAC under the site secret: a leaked table alone does not give the codes away,
+    # and checking stays fast (a code lives five minutes and allows five tries).
+    return salted_hmac(
+        "gongzhi.accounts.otp", f"{phone}:{purpose}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _awaits_activation(user: User) -> bool:
+    # A roster resident: created by the community, never signed in, no password yet.
+    return not user.is_active and user.activated_at is None and not user.has_usable_password()
+
+
+def _otp_check_phone_fits(*, phone: str, purpose: str) -> None:
+    user = User.objects.filter(phone=phone).first()
+    if purpose == OtpPurpose.LOGIN:
+        if user is None:
+            raise ValidationFailed(_("该手机号尚未注册，请先注册。"), code="phone_unknown")
+        if _awaits_activation(user):
+            raise ValidationFailed(
+                _("该账号尚未激活，请先通过“激活账号”完成激活。"), code="account_not_activated"
+            )
+        if not user.is_active:
+            raise ValidationFailed(_("该账号已停用，请联系居委会。"), code="account_disabled")
+    elif purpose == OtpPurpose.ACTIVATE:
+        if user is None or not _awaits_activation(user):
+            raise ValidationFailed(
+                _("该手机号没有待激活的账号；已激活的账号请直接登录。"), code="nothing_to_activate"
+            )
+    elif purpose == OtpPurpose.REGISTER and user is not None:
+        if _awaits_activation(user):
+            raise ValidationFailed(
+                _("社区已为该手机号登记了账号，请通过“激活账号”完成激活。"),
+                code="phone_on_roster",
+            )
+        raise ValidationFailed(_("该手机号已注册，请直接登录。"), code="phone_taken")
+
+
+def otp_request(*, phone: str, purpose: str) -> OneTimeCode:
+    """Send a new six-digit code to `phone` for `purpose`; it is stored only as a hash.
+
+    The phone must fit the purpose (an active account to sign in, a roster account not
+    yet activated to activate, an unused number to register). At most one code is sent
+    to a phone per OTP_RESEND_SECONDS; a new code replaces the earlier one for the same
+    purpose. The text message leaves after the transaction commits.
+    """
+    phone = phone.strip()
+    _check_phone(phone)
+    if purpose not in OtpPurpose.values:
+        raise ValidationFailed(_("验证码用途无效。"), code="otp_purpose_invalid")
+    _otp_check_phone_fits(phone=phone, purpose=purpose)
+    ttl, _max_attempts, resend = _otp_settings()
+    now = timezone.now()
+    with transaction.atomic():
+        last = OneTimeCode.objects.filter(phone=phone).order_by("-created_at").first()
+        if last is not None and last.created_at > now - timedelta(seconds=resend):
+            wait = resend - int((now - last.created_at).total_seconds())
+            raise RateLimited(
+                _("验证码已发送，请 %(seconds)d 秒后再重新获取。") % {"seconds": max(wait, 1)},
+                code="otp_resend_too_soon",
+                retry_after=max(wait, 1),
+            )
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        otp = OneTimeCode.objects.create(
+            phone=phone,
+            purpose=purpose,
+            code_hash=_otp_hash(phone=phone, purpose=purpose, code=code),
+            expires_at=now + timedelta(seconds=ttl),
+        )
+        audit_record(actor=None, verb="otp.send", obj=otp, after={"purpose": purpose})
+        body = _(
+            "【共治】您的验证码是 %(code)s，%(minutes)d 分钟内有效。如非本人操作，请忽略。"
+        ) % {"code": code, "minutes": ttl // 60}
+        transaction.on_commit(lambda: sms_send(phone=phone, body=body))
+    return otp
+
+
+def otp_verify(*, phone: str, purpose: str, code: str) -> OneTimeCode:
+    """Check `code` against the latest code sent to `phone` for `purpose` and use it up.
+
+    Each wrong try counts (committed even though the call fails); after OTP_MAX_ATTEMPTS
+    tries, or once expired, the code is dead and a new one must be requested. Call this
+    outside any enclosing transaction, or a failed try would be rolled back with it.
+    """
+    phone = phone.strip()
+    code = code.strip()
+    _ttl, max_attempts, _resend = _otp_settings()
+    now = timezone.now()
+    failure: ValidationFailed | None = None
+    with transaction.atomic():
+        otp = (
+            OneTimeCode.objects.select_for_update()
+            .filter(phone=phone, purpose=purpose)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if otp is None or otp.used_at is not None:
+            failure = ValidationFailed(_("请先获取验证码。"), code="otp_missing")
+        elif otp.expires_at <= now:
+            failure = ValidationFailed(_("验证码已过期，请重新获取。"), code="otp_expired")
+        elif otp.attempts >= max_attempts:
+            failure = ValidationFailed(_("验证码错误次数过多，请重新获取。"), code="otp_exhausted")
+        else:
+            otp.attempts += 1
+            expected = _otp_hash(phone=phone, purpose=purpose, code=code)
+            if constant_time_compare(otp.code_hash, expected):
+                otp.used_at = now
+            else:
+                left = max_attempts - otp.attempts
+                failure = (
+                    ValidationFailed(
+                        _("验证码错误，还可以再试 %(left)d 次。") % {"left": left},
+                        code="otp_wrong",
+                    )
+                    if left
+                    else ValidationFailed(
+                        _("验证码错误次数过多，请重新获取。"), code="otp_exhausted"
+                    )
+                )
+            otp.save(update_fields=["attempts", "used_at", "updated_at"])
+    if failure is not None:
+        raise failure
+    return otp
+
+
+# --- signing in -----------------------------------------------------------------------
+
+
+def _identifier_keys(identifier: str) -> set[str]:
+    # A person may type their username or their phone: failures under either count
+    # against the same account.
+    keys = {identifier.lower()}
+    user = User.objects.filter(Q(username=identifier) | Q(phone=identifier)).first()
+    if user is not None:
+        keys.add(user.username.lower())
+        if user.phone:
+            keys.add(user.phone)
+    return keys
+
+
+def login_throttle_check(*, identifier: str, ip_address: str | None) -> None:
+    """Refuse (RateLimited) when the account or the address failed too often recently.
+
+    Failures are rows in LoginFailure, so the limit holds across restarts and across
+    several app servers.
+    """
+    limit = settings.GONGZHI["LOGIN_MAX_FAILURES"]
+    window = timedelta(seconds=settings.GONGZHI["LOGIN_WINDOW_SECONDS"])
+    now = timezone.now()
+    recent = LoginFailure.objects.filter(at__gt=now - window)
+    for condition in (
+        Q(identifier__in=_identifier_keys(identifier)),
+        Q(ip_address=ip_address) if ip_address else None,
+    ):
+        if condition is None:
+            continue
+        failures = list(
+            recent.filter(condition).order_by("-at").values_list("at", flat=True)[:limit]
+        )
+        if len(failures) >= limit:
+            # Unlocked when the oldest of the last `limit` failures leaves the window.
+            retry_after = max(1, math.ceil((failures[-1] + window - now).total_seconds()))
+            raise RateLimited(
+                _("登录失败次数过多，请 %(minutes)d 分钟后再试。")
+                % {"minutes": math.ceil(retry_after / 60)},
+                code="login_throttled",
+                retry_after=retry_after,
+            )
+
+
+def _login_failure_record(*, identifier: str, ip_address: str | None) -> None:
+    LoginFailure.objects.create(
+        at=timezone.now(), identifier=identifier.lower()[:150], ip_address=ip_address or None
+    )
+
+
+def _signed_in(*, user: User, identifier: str, method: str) -> User:
+    with transaction.atomic():
+        LoginFailure.objects.filter(identifier__in=_identifier_keys(identifier)).delete()
+        audit_record(actor=user, verb="user.sign_in", obj=user, after={"method": method})
+    return user
+
+
+def password_sign_in(*, identifier: str, password: str, ip_address: str | None) -> User:
+    """Check a username-or-phone and password; every failure is counted for throttling.
+
+    Returns the user for the view to log in. A locked-out account or address is refused
+    before the password is even looked at.
+    """
+    identifier = identifier.strip()
+    login_throttle_check(identifier=identifier, ip_address=ip_address)
+    user = authenticate(None, username=identifier, password=password)
+    if user is None:
+        _login_failure_record(identifier=identifier, ip_address=ip_address)
+        raise ValidationFailed(_("账号或密码错误。"), code="login_failed")
+    return _signed_in(user=user, identifier=identifier, method="password")
+
+
+def otp_sign_in(*, phone: str, code: str, ip_address: str | None) -> User:
+    """Sign in with a code sent to the phone of an active account (counted like passwords)."""
+    phone = phone.strip()
+    login_throttle_check(identifier=phone, ip_address=ip_address)
+    try:
+        otp_verify(phone=phone, purpose=OtpPurpose.LOGIN, code=code)
+    except ValidationFailed:
+        _login_failure_record(identifier=phone, ip_address=ip_address)
+        raise
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    if user is None:
+        raise ValidationFailed(_("该手机号没有可登录的账号。"), code="phone_unknown")
+    if user.phone_verified_at is None:
+        user.phone_verified_at = timezone.now()
+        user.save(update_fields=["phone_verified_at"])
+    return _signed_in(user=user, identifier=phone, method="otp")
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), code="password_invalid") from exc
+
+
+def account_activate(*, phone: str, code: str, password: str = "", ip_address: str | None) -> User:
+    """Activate a roster resident's account with a code sent to the roster phone.
+
+    A password is optional: without one the resident signs in with codes. Wrong codes
+    count towards sign-in throttling, since activation signs the person in.
+    """
+    phone = phone.strip()
+    user = User.objects.filter(phone=phone).first()
+    if user is None or not _awaits_activation(user):
+        raise ValidationFailed(
+            _("该手机号没有待激活的账号；已激活的账号请直接登录。"), code="nothing_to_activate"
+        )
+    if password:
+        _check_password(password, user)
+    login_throttle_check(identifier=phone, ip_address=ip_address)
+    try:
+        otp_verify(phone=phone, purpose=OtpPurpose.ACTIVATE, code=code)
+    except ValidationFailed:
+        _login_failure_record(identifier=phone, ip_address=ip_address)
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        user.is_active = True
+        user.activated_at = now
+        user.phone_verified_at = now
+        if password:
+            user.set_password(password)
+        user.save()
+        audit_record(
+            actor=user,
+            verb="user.activate",
+            obj=user,
+            before={"is_active": False},
+            after={"is_active": True, "password_set": bool(password)},
+        )
+    return _signed_in(user=user, identifier=phone, method="activate")
+
+
+def resident_register(*, phone: str, code: str, name: str, password: str = "") -> User:
+    """A resident or street shop signs themselves up with their phone and a code.
+
+    The account is active at once; what it may see comes only after a community worker
+    verifies the place it claims (`residency_claim`, `residency_verify`).
+    """
+    phone = phone.strip()
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(_("请填写姓名。"), code="name_required")
+    _check_phone(phone)
+    _otp_check_phone_fits(phone=phone, purpose=OtpPurpose.REGISTER)
+    user = User(username=_generated_username(), name=name, phone=phone)
+    if password:
+        _check_password(password, user)
+    otp_verify(phone=phone, purpose=OtpPurpose.REGISTER, code=code)
+    now = timezone.now()
+    with transaction.atomic():
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.activated_at = now
+        user.phone_verified_at = now
+        user.save()
+        audit_record(
+            actor=user,
+            verb="user.register",
+            obj=user,
+            after={"username": user.username, "password_set": bool(password)},
+        )
+    return user
+
+
+def user_password_set(*, actor: User, user: User, password: str) -> User:
+    """Set a new password (checked against the password rules); the old one stops working."""
+    if actor.pk != user.pk:
+        raise PermissionDenied()
+    _check_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=actor, verb="user.password_change", obj=user)
+    return user
+
+
+# --- residencies ----------------------------------------------------------------------
+
+
+def residency_claim(*, user: User, place: Place, relation: str) -> Residency:
+    """A signed-up person states that they live in (or run) `place` as `relation`.
+
+    The claim waits for a community worker (`residency_verify`); until then it gives no
+    role, and the stated relation is only what the person said. The community's
+    verifiers are told in their inbox.
+    """
+    if not user.is_active:
+        raise PermissionDenied(_("账号尚未激活。"))
+    if not place.is_active:
+        raise ValidationFailed(_("该房屋已停用。"), code="place_inactive")
+    _check_residency_place(place, relation)
+    with transaction.atomic():
+        if (
+            Residency.objects.filter(user=user, place=place)
+            .exclude(status__in=[ResidencyStatus.REJECTED, ResidencyStatus.ENDED])
+            .exists()
+        ):
+            raise ValidationFailed(_("您已申报过该房屋，请等待核验。"), code="residency_exists")
+        residency = Residency.objects.create(
+            user=user,
+            place=place,
+            community=place.community,
+            claimed_relation=relation,
+            source="claim",
+        )
+        audit_record(
+            actor=user,
+            verb="residency.claim",
+            obj=residency,
+            after={"place": place, "claimed_relation": relation},
+        )
+        notify(
+            recipients=residency_verifiers(place=place),
+            verb="residency.claimed",
+            title=_("%(name)s 申报了 %(place)s，待核验")
+            % {"name": user.display_name, "place": place.name},
+            link=reverse("accounts:verification_queue"),
+            obj=residency,
+        )
+    return residency
+
+
+def _decided(residency: Residency) -> Residency:
+    if residency.status != ResidencyStatus.CLAIMED:
+        raise InvalidTransition(_("该申报已处理。"), code="residency_already_decided")
+    return residency
+
+
+def residency_verify(
+    *, actor: User, residency: Residency, relation: str | None = None, note: str = ""
+) -> Residency:
+    """A community worker confirms a claim: sets the verified relation and gives the role.
+
+    This is the only way a self-registered person becomes an owner (业主), which counts in
+    owners' votes. The relation defaults to what the person claimed.
+    """
+    if not actor.has_perm("accounts.verify_residency", residency):
+        raise PermissionDenied()
+    relation = relation or residency.claimed_relation
+    _check_residency_place(residency.place, relation)
+    with transaction.atomic():
+        residency = _decided(Residency.objects.select_for_update().get(pk=residency.pk))
+        residency.status = ResidencyStatus.VERIFIED
+        residency.relation = relation
+        residency.verified_by = actor
+        residency.verified_at = timezone.now()
+        residency.review_note = note.strip()[:200]
+        residency.save()
+        audit_record(
+            actor=actor,
+            verb="residency.verify",
+            obj=residency,
+            before={"status": ResidencyStatus.CLAIMED},
+            after={"status": residency.status, "relation": relation, "note": residency.review_note},
+        )
+        role_assign(
+            actor=actor,
+            user=residency.user,
+            role=ROLE_FOR_KIND[residency.place.kind],
+            place=residency.place,
+        )
+        notify(
+            recipients=[residency.user],
+            verb="residency.verified",
+            title=_("您申报的 %(place)s 已通过核验") % {"place": residency.place.name},
+            link=reverse("home"),
+            obj=residency,
+        )
+    return residency
+
+
+def residency_reject(*, actor: User, residency: Residency, note: str) -> Residency:
+    """A community worker turns a claim down, saying why; the person may claim again."""
+    if not actor.has_perm("accounts.verify_residency", residency):
+        raise PermissionDenied()
+    note = note.strip()
+    if not note:
+        raise ValidationFailed(_("请填写未通过的原因。"), code="reason_required")
+    with transaction.atomic():
+        residency = _decided(Residency.objects.select_for_update().get(pk=residency.pk))
+        residency.status = ResidencyStatus.REJECTED
+        residency.verified_by = actor
+        residency.verified_at = timezone.now()
+        residency.review_note = note[:200]
+        residency.save()
+        audit_record(
+            actor=actor,
+            verb="residency.reject",
+            obj=residency,
+            before={"status": ResidencyStatus.CLAIMED},
+            after={"status": residency.status, "note": residency.review_note},
+        )
+        notify(
+            recipients=[residency.user],
+            verb="residency.rejected",
+            title=_("您申报的 %(place)s 未通过核验") % {"place": residency.place.name},
+            body=residency.review_note,
+            link=reverse("accounts:claim"),
+            obj=residency,
+        )
+    return residency
