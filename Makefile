@@ -27,6 +27,7 @@ assets: node_modules/.package-lock.json
 
 # .po -> .mo for the English interface (needs gettext's msgfmt from apt).
 translations: install
+	bash scripts/ensure-gettext.sh
 	$(BIN)/gongzhi compilemessages --ignore .venv --ignore node_modules --ignore .git \
 		--verbosity 0
 
