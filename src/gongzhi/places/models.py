@@ -59,6 +59,9 @@ code_segment_validator = RegexValidator(
 class Place(BaseModel):
     kind = models.CharField(_("类型"), max_length=16, choices=PlaceKind.choices, db_index=True)
     name = models.CharField(_("名称"), max_length=100)
+    # The name as searches compare it (simplified, half-width, lower case), so that a
+    # worker typing 張家宅 or １２号楼 finds 张家宅 and 12号楼. Written by the services.
+    search_name = models.CharField(_("检索名称"), max_length=100, blank=True, editable=False)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("上级"),
