@@ -77,9 +77,11 @@ def test_production_over_https_sends_hsts_and_redirects_plain_http(tmp_path):
         "import json\n"
         "from django.test import Client\n"
         "secure = Client().get('/healthz', secure=True, HTTP_HOST='example.org')\n"
-        "plain = Client().get('/healthz', HTTP_HOST='example.org')\n"
+        "plain = Client().get('/', HTTP_HOST='example.org')\n"
+        "probe = Client().get('/healthz', HTTP_HOST='example.org')\n"
         "print(json.dumps({'hsts': secure.get('Strict-Transport-Security'),"
-        " 'plain': plain.status_code, 'location': plain.get('Location')}))\n"
+        " 'plain': plain.status_code, 'location': plain.get('Location'),"
+        " 'probe': probe.status_code}))\n"
     )
 
     result = gongzhi("shell", "-v", "0", "-c", probe, env=production_env(tmp_path))
@@ -88,7 +90,9 @@ def test_production_over_https_sends_hsts_and_redirects_plain_http(tmp_path):
     seen = json.loads(result.stdout)
     assert seen["hsts"] == "max-age=31536000; includeSubDomains; preload"
     assert seen["plain"] == 301
-    assert seen["location"] == "https://example.org/healthz"
+    assert seen["location"] == "https://example.org/"
+    # a load balancer's plain-HTTP health probe is answered, not redirected
+    assert seen["probe"] == 200
 
 
 def test_development_serves_static_files_without_debug_and_media_files(tmp_path):

@@ -15,6 +15,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Behind a TLS-terminating proxy by default; GONGZHI_HTTPS=false for a plain intranet box.
 HTTPS = env_bool("GONGZHI_HTTPS", True)
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+# A load balancer probes the backend over plain HTTP: answer it rather than redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
