@@ -125,11 +125,12 @@ def phone_page(browser, live_server, page_log):
 
 
 def login(page: Page, username: str, password: str) -> None:
-    """Signs in through the login page's password form and waits to leave it."""
+    """Signs in through the login page's password form (its identifier field takes a
+    username or a phone number) and waits to leave the login page."""
     login_path = reverse("accounts:login")
     page.goto(login_path)
     form = page.locator("form").filter(has=page.locator("input[name=password]"))
-    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=identifier]").fill(username)
     form.locator("input[name=password]").fill(password)
     form.locator("[type=submit]").click()
     page.wait_for_url(lambda url: login_path not in url)
