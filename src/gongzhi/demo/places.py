@@ -4,12 +4,13 @@ Districts, subdistricts, communities and estates go through `places.services.pla
 one by one. Below an estate there are tens of thousands of nodes, and `place_create`
 spends a handful of queries and one audit row on each; so buildings, entrances,
 dwellings, street shops and public areas are written level by level with `bulk_create`,
-each row built exactly as `place_create` builds it (checked segment, code = parent code +
-segment, depth, community, allowed kind under its parent), and one `place.bulk_create`
-audit event per community records what was added. That event also marks the community
-as demo data: a later run finds it and leaves the community alone.
+each row built exactly as `place_create` builds it (its `place_position_check` for the
+code and the kind allowed under the parent, the search name, depth and community), and
+one `place.bulk_create` audit event per community records what was added. That event
+also marks the community as demo data: a later run finds it and leaves it alone.
 """
 
+import functools
 import random
 from decimal import Decimal
 from typing import Any
@@ -20,14 +21,14 @@ from django.utils.translation import gettext as _
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import Conflict
 from gongzhi.core.models import AuditEvent
-from gongzhi.places.models import (
-    ALLOWED_CHILDREN,
-    Cluster,
-    Place,
-    PlaceKind,
-    code_segment_validator,
+from gongzhi.places.models import Cluster, Place, PlaceKind
+from gongzhi.places.services import (
+    cluster_create,
+    grid_create,
+    place_create,
+    place_position_check,
+    search_name_for,
 )
-from gongzhi.places.services import cluster_create, grid_create, place_create
 
 from .context import DemoContext
 from .spec import (
@@ -254,19 +255,23 @@ def _child(
     parent: Place, kind: str, name: str, segment: str, sort_key: int, **fields: Any
 ) -> Place:
     """An unsaved node exactly as `place_create` would save it."""
-    code_segment_validator(segment)
-    if kind not in ALLOWED_CHILDREN[parent.kind]:
-        raise ValueError(f"{kind} cannot hang under {parent.kind}")
     return Place(
         kind=kind,
         name=name,
-        code=f"{parent.code}-{segment}",
+        search_name=_search_name(name),
+        code=place_position_check(kind=kind, segment=segment, parent=parent),
         parent=parent,
         depth=parent.depth + 1,
         community_id=parent.community_id,
         sort_key=sort_key,
         **fields,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _search_name(name: str) -> str:
+    # Every building has a 101室: normalising each distinct name once saves seconds.
+    return search_name_for(name)
 
 
 def _build_grids(community: Place, wanted: int, per_estate: list[list[Place]]) -> None:

@@ -12,7 +12,7 @@ from gongzhi.accounts.services import user_create
 from gongzhi.demo import DEMO_PASSWORD
 from gongzhi.demo.people import logins
 from gongzhi.places.models import Cluster, CommunityType, Grid, Place, PlaceKind
-from gongzhi.places.services import place_create
+from gongzhi.places.services import place_create, search_name_for
 
 SCALE = 0.02
 
@@ -124,6 +124,7 @@ class TestTheBuiltDemo:
             for place in below.exclude(pk=community.pk).select_related("parent"):
                 assert place.code == f"{place.parent.code}-{place.segment}"
                 assert place.depth == place.parent.depth + 1
+            assert place.search_name == search_name_for(place.name)
             grids = Grid.objects.filter(community=community)
             assert 2 <= grids.count() <= 4
             buildings = set(below.filter(kind=PlaceKind.BUILDING).values_list("pk", flat=True))
