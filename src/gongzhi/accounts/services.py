@@ -681,3 +681,28 @@ def residency_reject(*, actor: User, residency: Residency, note: str) -> Residen
             obj=residency,
         )
     return residency
+
+
+def residency_end(*, actor: Any, residency: Residency) -> Residency:
+    """The person no longer lives at (or runs) the place: the tie ends and so does the
+    role it gave. The row stays, so past votes and cases still show who they were."""
+    with transaction.atomic():
+        residency = Residency.objects.select_for_update().get(pk=residency.pk)
+        if residency.status in (ResidencyStatus.ENDED, ResidencyStatus.REJECTED):
+            raise InvalidTransition(_("该居住关系已结束。"), code="residency_not_live")
+        before = residency.status
+        residency.status = ResidencyStatus.ENDED
+        residency.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            verb="residency.end",
+            obj=residency,
+            before={"status": before},
+            after={"status": residency.status},
+        )
+        role = ROLE_FOR_KIND.get(residency.place.kind)
+        for assignment in RoleAssignment.objects.active().filter(
+            user=residency.user, role=role, place=residency.place
+        ):
+            role_revoke(actor=actor, assignment=assignment)
+    return residency

@@ -5,6 +5,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from gongzhi.accounts import selectors as account_selectors
+from gongzhi.accounts.models import RESIDENCY_VERIFIER_ROLES
+from gongzhi.accounts.scopes import scopes_with_roles
+
 
 @require_GET
 @never_cache
@@ -21,4 +25,21 @@ def health(request):
 
 @login_required
 def home(request):
-    return render(request, "core/home.html")
+    """Each person's start page: their roles, the part of the place tree those roles reach
+    (compact: large scopes stop at estates, with counts), and their own homes and claims."""
+    user = request.user
+    can_verify = bool(scopes_with_roles(user, RESIDENCY_VERIFIER_ROLES))
+    return render(
+        request,
+        "core/home.html",
+        {
+            "roles": account_selectors.roles_for(user=user),
+            "sections": account_selectors.place_tree_for(user=user),
+            "residencies": account_selectors.residencies_for_user(user=user),
+            "pending_claims": (
+                account_selectors.residencies_for_verifier(user=user).count()
+                if can_verify
+                else None
+            ),
+        },
+    )

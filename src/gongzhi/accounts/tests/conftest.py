@@ -37,3 +37,19 @@ def code_for(django_capture_on_commit_callbacks):
         return last_code_sent_to(phone)
 
     return request
+
+
+@pytest.fixture
+def far_dwelling(tree):
+    """A dwelling in another district: outside every role of `people` but the administrator."""
+    place = None
+    for kind, name, segment in [
+        (PlaceKind.DISTRICT, "徐汇区", "310104"),
+        (PlaceKind.SUBDISTRICT, "田林街道", "TL"),
+        (PlaceKind.COMMUNITY, "田林居民区", "TL1"),
+        (PlaceKind.ESTATE, "田林小区", "E1"),
+        (PlaceKind.BUILDING, "3号楼", "B3"),
+        (PlaceKind.DWELLING, "301室", "301"),
+    ]:
+        place = place_create(actor=None, kind=kind, name=name, segment=segment, parent=place)
+    return place

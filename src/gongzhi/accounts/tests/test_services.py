@@ -22,6 +22,7 @@ from gongzhi.accounts.services import (
     otp_verify,
     password_sign_in,
     residency_claim,
+    residency_end,
     residency_reject,
     residency_verify,
     resident_from_roster,
@@ -405,3 +406,28 @@ def test_claims_must_name_a_dwelling_or_shop_and_a_fitting_relation(
 ):
     with pytest.raises(ValidationFailed):
         residency_claim(user=newcomer, place=tree[place_key], relation=relation)
+
+
+def test_moving_out_ends_the_tie_and_the_role(tree, people):
+    user = resident_from_roster(
+        actor=people["worker"],
+        name="张阿姨",
+        phone=NEW_PHONE,
+        dwelling=tree["dwelling_102"],
+        relation=Relation.OWNER,
+    )
+    residency = residency_end(actor=people["worker"], residency=user.residencies.get())
+
+    assert residency.status == ResidencyStatus.ENDED
+    assert not residency.is_verified_owner
+    assert not RoleAssignment.objects.filter(user=user, is_active=True).exists()
+    with pytest.raises(InvalidTransition):
+        residency_end(actor=people["worker"], residency=residency)
+    again = resident_from_roster(
+        actor=people["worker"],
+        name="张阿姨",
+        phone=NEW_PHONE,
+        dwelling=tree["dwelling_102"],
+        relation=Relation.TENANT,
+    )
+    assert again.residencies.filter(status=ResidencyStatus.VERIFIED).count() == 1

@@ -1,0 +1,144 @@
+"""The back office: Chinese pages, audited role changes, read-only evidence."""
+
+import pytest
+from django.urls import reverse
+
+from gongzhi.accounts.models import (
+    LoginFailure,
+    PersonalDataAccess,
+    Relation,
+    ResidencyStatus,
+    Role,
+    RoleAssignment,
+    User,
+)
+from gongzhi.accounts.services import password_sign_in, resident_from_roster
+from gongzhi.core.errors import ValidationFailed
+from gongzhi.core.models import AuditEvent
+
+
+@pytest.fixture
+def root(client, db):
+    user = User.objects.create_superuser(username="root", password="x-Example-2026")
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize(
+    "model", ["user", "roleassignment", "residency", "personaldataaccess", "loginfailure"]
+)
+def test_every_accounts_page_opens_in_chinese(client, root, people, model):
+    response = client.get(reverse(f"admin:accounts_{model}_changelist"))
+    assert response.status_code == 200
+    assert "共治 gongzhi 管理后台" in response.content.decode()
+
+
+def test_user_list_masks_phones_and_opening_a_user_is_logged(client, root, people):
+    listing = client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert "139****0001" in listing and "13900000001" not in listing
+
+    resident = people["resident"]
+    page = client.get(reverse("admin:accounts_user_change", args=[resident.pk]))
+    assert page.status_code == 200
+    assert "角色分配" in page.content.decode() and "居住关系" in page.content.decode()
+    read = PersonalDataAccess.objects.get()
+    assert (read.viewer, read.subject) == (root, resident)
+
+
+def test_a_role_added_in_the_admin_is_audited(client, root, tree, people):
+    response = client.post(
+        reverse("admin:accounts_roleassignment_add"),
+        {
+            "user": people["volunteer"].pk,
+            "role": Role.BUILDING_LEADER,
+            "place": tree["building"].pk,
+            "organisation": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assignment = RoleAssignment.objects.get(role=Role.BUILDING_LEADER)
+    assert assignment.granted_by == root
+    event = AuditEvent.objects.get(verb="role.assign", object_id=str(assignment.pk))
+    assert event.actor == root
+
+
+def test_evidence_cannot_be_edited(client, root, people):
+    with pytest.raises(ValidationFailed):
+        password_sign_in(identifier="worker", password="x", ip_address="10.0.0.1")
+    failure = LoginFailure.objects.get()
+    assert client.get(reverse("admin:accounts_loginfailure_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:accounts_loginfailure_delete", args=[failure.pk])).status_code
+        == 403
+    )
+
+
+def test_marking_moved_out_from_the_admin(client, root, tree, people):
+    user = resident_from_roster(
+        actor=None,
+        name="张阿姨",
+        phone="13700001111",
+        dwelling=tree["dwelling_102"],
+        relation=Relation.OWNER,
+    )
+    residency = user.residencies.get()
+    client.post(
+        reverse("admin:accounts_residency_changelist"),
+        {"action": "mark_ended", "_selected_action": [residency.pk]},
+    )
+    residency.refresh_from_db()
+    assert residency.status == ResidencyStatus.ENDED
+
+
+def test_adding_a_staff_account_in_the_admin(client, root):
+    assert client.get(reverse("admin:accounts_user_add")).status_code == 200
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "newworker",
+            "name": "新同事",
+            "phone": "13600001234",
+            "usable_password": "true",
+            "password1": "Worker-pw-2026",
+            "password2": "Worker-pw-2026",
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(username="newworker")
+    assert (user.name, user.phone) == ("新同事", "13600001234")
+    assert AuditEvent.objects.filter(verb="user.create", object_id=str(user.pk)).exists()
+
+
+def test_a_role_added_on_the_users_page_is_audited(client, root, tree, people):
+    volunteer = people["volunteer"]
+    existing = RoleAssignment.objects.get(user=volunteer)
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[volunteer.pk]),
+        {
+            "username": volunteer.username,
+            "name": volunteer.name,
+            "phone": volunteer.phone,
+            "preferred_language": "zh-hans",
+            "is_active": "on",
+            "role_assignments-TOTAL_FORMS": "2",
+            "role_assignments-INITIAL_FORMS": "1",
+            "role_assignments-0-id": existing.pk,
+            "role_assignments-0-user": volunteer.pk,
+            "role_assignments-0-role": existing.role,
+            "role_assignments-0-place": existing.place_id,
+            "role_assignments-0-is_active": "on",
+            "role_assignments-1-user": volunteer.pk,
+            "role_assignments-1-role": Role.BUILDING_LEADER,
+            "role_assignments-1-place": tree["building"].pk,
+            "role_assignments-1-is_active": "on",
+            "residencies-TOTAL_FORMS": "0",
+            "residencies-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    added = RoleAssignment.objects.get(user=volunteer, role=Role.BUILDING_LEADER)
+    assert added.granted_by == root
+    assert AuditEvent.objects.filter(
+        verb="role.assign", object_id=str(added.pk), actor=root
+    ).exists()
