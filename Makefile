@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := src tests bench conftest.py
 
-.PHONY: demo serve test test-suite test-e2e lint install assets translations clean
+.PHONY: demo serve test test-suite test-e2e lint typecheck install assets translations clean
 
 # The virtualenv, with the pinned versions of constraints.txt (reinstalled when either
 # file changes).
@@ -62,6 +62,10 @@ lint: install
 	$(BIN)/ruff format --check $(LINTED)
 	DJANGO_SETTINGS_MODULE=gongzhi.config.settings.test \
 		$(BIN)/gongzhi makemigrations --check --dry-run
+
+## make typecheck: mypy with django-stubs on the services and selectors (not yet part of CI)
+typecheck: install
+	$(BIN)/mypy src/gongzhi/*/services.py src/gongzhi/*/selectors.py
 
 clean:
 	rm -rf $(VENV) node_modules var src/gongzhi/static/vendor
