@@ -46,8 +46,9 @@ GRID_WORKERS = 2
 @dataclass(frozen=True)
 class Login:
     role: str
-    username: str
+    username: str  # "—" for a roster resident, who signs in with the phone
     phone: str
+    password: str  # "—" until a roster resident has activated the account
     hint: str
 
 
@@ -137,6 +138,15 @@ class _Accounts:
         self.serial += 1
         return demo_phone(self.block, self.serial)
 
+    def person(self, username: str) -> User:
+        """An account that signs in with the demo password (given when the block is done)."""
+        user = user_create(
+            actor=None, username=username, name=person_name(self.rng), phone=self.phone()
+        )
+        self.signed_in.append(user.pk)
+        self.ctx.count(_("账号"), 1)
+        return user
+
     def staff(
         self,
         username: str,
@@ -146,15 +156,11 @@ class _Accounts:
         grid: Grid | None = None,
         organisation: str = "",
     ) -> User:
-        """An account that signs in with the demo password, holding one role."""
-        user = user_create(
-            actor=None, username=username, name=person_name(self.rng), phone=self.phone()
-        )
-        self.signed_in.append(user.pk)
+        """A signing-in account holding one role."""
+        user = self.person(username)
         role_assign(
             actor=None, user=user, role=role, place=place, grid=grid, organisation=organisation
         )
-        self.ctx.count(_("账号"), 1)
         return user
 
     def roster(self, *, actor: User, place: Place, relation: str) -> User:
@@ -256,24 +262,14 @@ def _build_community(
     for n in range(1, VOLUNTEERS + 1):
         volunteer = accounts.staff(f"{key}-volunteer{n}", Role.VOLUNTEER, place=community)
         _bind(volunteer, free.take(), home_relation, workers[0])
-    resident = user_create(
-        actor=None, username=f"{key}-resident", name=person_name(rng), phone=accounts.phone()
-    )
-    accounts.signed_in.append(resident.pk)
-    ctx.count(_("账号"), 1)
-    _bind(resident, free.take(), home_relation, workers[0])
+    _bind(accounts.person(f"{key}-resident"), free.take(), home_relation, workers[0])
 
     shops = list(
         Place.objects.filter(community=community, kind=PlaceKind.STREET_SHOP).order_by("code")
     )
     for index, shop in enumerate(shops):
         if index == 0:
-            operator = user_create(
-                actor=None, username=f"{key}-shop1", name=person_name(rng), phone=accounts.phone()
-            )
-            accounts.signed_in.append(operator.pk)
-            ctx.count(_("账号"), 1)
-            _bind(operator, shop, Relation.SHOP_OPERATOR, workers[0])
+            _bind(accounts.person(f"{key}-shop1"), shop, Relation.SHOP_OPERATOR, workers[0])
         elif rng.random() < SHOP_OPERATOR_SHARE:
             accounts.roster(actor=workers[0], place=shop, relation=Relation.SHOP_OPERATOR)
 
@@ -353,7 +349,7 @@ def logins() -> list[Login]:
         )
     )
     rows = [
-        Login(Role(role).label, username, phones[username], hint)
+        Login(str(Role(role).label), username, phones[username] or "", DEMO_PASSWORD, str(hint))
         for role, username, hint in wanted
         if username in phones
     ]
@@ -370,10 +366,11 @@ def logins() -> list[Login]:
     if waiting is not None:
         rows.append(
             Login(
-                _("居民（花名册，未激活）"),
+                str(_("居民（花名册，未激活）")),
                 "—",
                 waiting.user.phone or "",
-                _("用手机号和验证码激活账号（验证码见控制台）"),
+                "—",
+                str(_("用手机号和验证码激活账号（验证码见控制台）")),
             )
         )
     return rows

@@ -5,10 +5,10 @@ import unicodedata
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from gongzhi.places.models import Place, PlaceKind
+from gongzhi.places.models import CommunityType, Place, PlaceKind
 
 from .context import Writer
-from .people import DEMO_PASSWORD, logins
+from .people import logins
 from .places import community_code
 from .spec import COMMUNITIES
 
@@ -16,25 +16,28 @@ from .spec import COMMUNITIES
 def write_summary(stdout: Writer) -> None:
     """Print the demo logins (one per role) and the communities' QR/report slugs."""
     rows = [
-        [str(login.role), login.username, login.phone, DEMO_PASSWORD, str(login.hint)]
-        for login in logins()
+        [login.role, login.username, login.phone, login.password, login.hint] for login in logins()
     ]
-    # The roster resident has no password yet: they activate with a code.
-    for row in rows:
-        if row[1] == "—":
-            row[3] = "—"
     stdout.write(_("\n演示账号（用户名或手机号登录）：\n"))
     _table(stdout, [_("角色"), _("用户名"), _("手机号"), _("密码"), _("可以试试")], rows)
 
-    communities = (
-        Place.objects.filter(code__in=[community_code(spec) for spec in COMMUNITIES])
-        .select_related("parent__parent", "settings")
-        .order_by("code")
-    )
+    codes = [community_code(spec) for spec in COMMUNITIES]
     dwellings = dict(
-        Place.objects.filter(kind=PlaceKind.DWELLING, community__in=communities)
-        .values_list("community")
+        Place.objects.filter(kind=PlaceKind.DWELLING, community__code__in=codes)
+        .values_list("community__code")
         .annotate(n=Count("id"))
+    )
+    communities = (
+        Place.objects.filter(code__in=codes)
+        .order_by("code")
+        .values_list(
+            "parent__parent__name",
+            "parent__name",
+            "name",
+            "community_type",
+            "code",
+            "settings__report_slug",
+        )
     )
     stdout.write(_("\n居民区（一居一码：手机扫码打开上报页 /r/<标识>/）：\n"))
     _table(
@@ -42,14 +45,14 @@ def write_summary(stdout: Writer) -> None:
         [_("区"), _("街道/镇"), _("居民区"), _("类型"), _("户数"), _("上报页")],
         [
             [
-                c.parent.parent.name,
-                c.parent.name,
-                c.name,
-                c.get_community_type_display(),
-                str(dwellings.get(c.pk, 0)),
-                f"/r/{c.settings.report_slug}/",
+                district,
+                subdistrict,
+                name,
+                str(CommunityType(community_type).label),
+                str(dwellings.get(code, 0)),
+                f"/r/{slug}/",
             ]
-            for c in communities
+            for district, subdistrict, name, community_type, code, slug in communities
         ],
     )
 
