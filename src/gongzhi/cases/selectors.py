@@ -1,0 +1,679 @@
+"""Every read of cases that a page, the API or an export uses, limited to what the reader
+may see. A case outside the reader's reach is reported exactly like a missing one.
+
+Who sees which cases:
+- case staff (grid workers and leaders, community workers, secretary, director) and
+  supervisors see the cases under the places their roles reach;
+- anyone who handles or handled a case (a property manager, owners' committee member or
+  mediator it was routed to) sees that case;
+- residents see the cases they reported (and those their duplicates were merged into),
+  and only the public steps of the timeline;
+- an administrator sees everything (to configure, not to handle).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+import rules
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import SUPERVISOR_ROLES, Role, RoleAssignment, User
+from gongzhi.accounts.privacy import personal_data_read, phone_for_viewer
+from gongzhi.accounts.scopes import scopes_with_roles
+from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.text import search_tokens
+from gongzhi.places.models import Grid, Place, PlaceKind
+
+from .models import (
+    Case,
+    CaseEvent,
+    CaseHandler,
+    CasePhoto,
+    Category,
+    DutyRota,
+    FollowUp,
+    FollowUpOutcome,
+    Policy,
+    RateExclusion,
+    Satisfaction,
+)
+from .routing import GRID_ROLES, Candidate, RoutingInput
+from .rules import CASE_STAFF_ROLES
+from .states import OPEN_STATES, CaseAction, CaseState, allowed_actions
+
+# Roles that see every case under their scope (rates included).
+SCOPE_ROLES = CASE_STAFF_ROLES | SUPERVISOR_ROLES | {Role.ADMINISTRATOR}
+
+# --- categories, policies, routing ------------------------------------------------------
+
+
+def categories_for_report() -> QuerySet[Category]:
+    """Active categories in display order, for the report page, the API and Open311."""
+    return Category.objects.filter(is_active=True).order_by("sort", "code")
+
+
+def policy_for(*, category: Category, community: Place | None) -> Policy:
+    """The policy in force for `category` in `community`: its override, else the default."""
+    scope = Q(community__isnull=True)
+    if community is not None:
+        scope |= Q(community=community)
+    candidates = Policy.objects.filter(scope, category=category)
+    chosen = None
+    for policy in candidates:
+        if policy.community_id is not None:
+            return policy
+        chosen = policy
+    if chosen is None:
+        raise ValidationFailed(
+            _("类别“%(category)s”尚未设置时限。") % {"category": category.name},
+            code="policy_missing",
+        )
+    return chosen
+
+
+def routing_input_for(*, category: Category, place: Place, at: datetime) -> RoutingInput:
+    """Load what `routing.route` needs: the place's ancestors and grids, the active role
+    holders who may cover it, today's duty rota and the community's workers."""
+    codes = place.ancestor_codes()
+    grids = list(Grid.objects.filter(buildings__code__in=codes).distinct().order_by("code"))
+    grid_names = {g.pk: g.name for g in grids}
+    roles = {category.lead_role, *category.co_handler_roles}
+    if roles & GRID_ROLES:
+        roles.add(Role.GRID_LEADER)
+    holders = (
+        RoleAssignment.objects.active()
+        .filter(role__in=roles, user__is_active=True)
+        .filter(Q(place__code__in=codes) | Q(grid__in=grids))
+        .select_related("user", "place")
+        .order_by("user_id", "pk")
+    )
+    candidates = tuple(
+        Candidate(
+            user_id=a.user_id,
+            name=a.user.display_name,
+            role=a.role,
+            scope_code=a.place.code if a.place_id else "",
+            grid_id=a.grid_id,
+            grid_name=grid_names.get(a.grid_id, "") if a.grid_id else "",
+        )
+        for a in holders
+    )
+    community = place.community
+    local = timezone.localtime(at)
+    on_duty = tuple(
+        Candidate(user_id=r.user_id, name=r.user.display_name, role=Role.COMMUNITY_WORKER)
+        for r in DutyRota.objects.filter(
+            community=community, weekday=local.weekday(), user__is_active=True
+        )
+        .select_related("user")
+        .order_by("sort", "pk")
+    )
+    workers = tuple(
+        Candidate(
+            user_id=a.user_id, name=a.user.display_name, role=a.role, scope_code=community.code
+        )
+        for a in RoleAssignment.objects.active()
+        .filter(role=Role.COMMUNITY_WORKER, place=community, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    return RoutingInput(
+        place_name=place.name,
+        place_codes=tuple(codes),
+        grid_ids=tuple(g.pk for g in grids),
+        category_name=category.name,
+        lead_role=category.lead_role,
+        co_handler_roles=tuple(category.co_handler_roles),
+        single_handler=category.single_handler,
+        candidates=candidates,
+        on_duty=on_duty,
+        community_workers=workers,
+        day_ordinal=local.date().toordinal(),
+    )
+
+
+# --- visibility ---------------------------------------------------------------------------
+
+
+def _visible(user: Any) -> Q | None:
+    """The cases `user` may see as a Q, or None for "all of them" (an administrator)."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    condition = (
+        Q(reporter=user)
+        | Q(Exists(Case.objects.filter(merged_into=OuterRef("pk"), reporter=user)))
+        | Q(Exists(CaseHandler.objects.filter(case=OuterRef("pk"), user=user)))
+    )
+    for scope in scopes_with_roles(user, SCOPE_ROLES):
+        if scope.everywhere:
+            return None
+        for code in scope.place_codes:
+            under = Q(place__code=code) | Q(place__code__startswith=code + "-")
+            if scope.community_id is not None:
+                # Within one community: the community column leads, so the inbox index
+                # (community, state, next_due_at) does the work.
+                condition |= Q(community_id=scope.community_id) & under
+            else:
+                condition |= Q(community__code__startswith=code + "-")
+    return condition
+
+
+def _visible_cases(user: Any) -> QuerySet[Case]:
+    condition = _visible(user)
+    cases = Case.objects.all()
+    return cases if condition is None else cases.filter(condition)
+
+
+def cases_for(
+    *,
+    user: Any,
+    state: str | Iterable[str] | None = None,
+    category: Category | None = None,
+    place: Place | None = None,
+    assignee: User | None = None,
+    overdue: bool | None = None,
+    reported_from: datetime | None = None,
+    reported_to: datetime | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Case]:
+    """The inbox: cases the user may see, nearest deadline first (response while it is
+    waiting for one, then completion, then the follow-up), finished cases last.
+
+    Filters: state (one or several), category, place (and everything under it), assignee
+    (leads or co-handles it), overdue (a running clock past its deadline), and a range of
+    report times [reported_from, reported_to). The query count does not grow with the
+    number of rows: category, place, community and lead come joined.
+    """
+    now = now or timezone.now()
+    cases = _visible_cases(user)
+    if state:
+        states = [state] if isinstance(state, str) else list(state)
+        cases = cases.filter(state__in=states)
+    if category is not None:
+        cases = cases.filter(category=category)
+    if place is not None:
+        cases = cases.filter(
+            Q(place__code=place.code) | Q(place__code__startswith=place.code + "-")
+        )
+    if assignee is not None:
+        cases = cases.filter(
+            Q(lead=assignee)
+            | Q(
+                Exists(
+                    CaseHandler.objects.filter(case=OuterRef("pk"), user=assignee, is_active=True)
+                )
+            )
+        )
+    if overdue is not None:
+        running_late = Q(state=CaseState.REPORTED, response_due_at__lt=now) | Q(
+            state__in=[CaseState.REPORTED, CaseState.RESPONDED, CaseState.IN_PROGRESS],
+            completion_due_at__lt=now,
+        )
+        cases = cases.filter(running_late) if overdue else cases.exclude(running_late)
+    if reported_from is not None:
+        cases = cases.filter(reported_at__gte=reported_from)
+    if reported_to is not None:
+        cases = cases.filter(reported_at__lt=reported_to)
+    return cases.select_related("category", "place", "community", "lead").order_by(
+        F("next_due_at").asc(nulls_last=True), "-reported_at", "-pk"
+    )
+
+
+def case_get(*, user: Any, number: str) -> Case:
+    """One case by its number, or NotFound if it does not exist or the user may not see it."""
+    case = (
+        _visible_cases(user)
+        .filter(number=number)
+        .select_related("category", "place", "community", "lead", "reporter", "merged_into")
+        .first()
+    )
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def _require_view(user: Any, case: Case) -> None:
+    if not rules.has_perm("cases.view", user, case):
+        raise NotFound()
+
+
+def _sees_internal(user: Any, case: Case) -> bool:
+    return rules.has_perm("cases.view_internal", user, case)
+
+
+def case_timeline_for(*, user: Any, case: Case) -> QuerySet[CaseEvent]:
+    """The case's events in order; the reporter (and anyone else outside the handling
+    side) sees only the public ones."""
+    _require_view(user, case)
+    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "pk")
+    if not _sees_internal(user, case):
+        events = events.filter(is_public=True)
+    return events
+
+
+def case_handlers_for(*, user: Any, case: Case) -> QuerySet[CaseHandler]:
+    """Who handles the case and how far each part is (大事多方办: visible to all who see
+    the case). Former handlers only to the handling side."""
+    _require_view(user, case)
+    handlers = CaseHandler.objects.filter(case=case).select_related("user")
+    if not _sees_internal(user, case):
+        handlers = handlers.filter(is_active=True)
+    return handlers.order_by("-is_active", "kind", "created_at", "pk")
+
+
+def case_follow_ups_for(*, user: Any, case: Case) -> QuerySet[FollowUp]:
+    """Every follow-up of the case, oldest first."""
+    _require_view(user, case)
+    return (
+        FollowUp.objects.filter(case=case)
+        .select_related("recorded_by")
+        .order_by("recorded_at", "pk")
+    )
+
+
+def case_photos_for(*, user: Any, case: Case) -> QuerySet[CasePhoto]:
+    """The case's report and completion photos."""
+    _require_view(user, case)
+    return CasePhoto.objects.filter(case=case).order_by("created_at", "pk")
+
+
+@dataclass(frozen=True)
+class CaseContact:
+    name: str
+    phone: str
+    has_account: bool
+    is_anonymous: bool
+
+
+def case_contact_for(*, user: Any, case: Case, purpose: str = "") -> CaseContact | None:
+    """Who reported the case and how to reach them, for the handling side only (None for
+    anyone else). The phone is in full for the case's handlers, the reporter and the
+    secretary, masked for other staff (rules §5); every staff read is logged."""
+    _require_view(user, case)
+    is_self = case.reporter_id is not None and case.reporter_id == user.pk
+    if not (is_self or _sees_internal(user, case)):
+        return None
+    reporter = case.reporter
+    name = case.contact_name or (reporter.display_name if reporter else "")
+    phone = case.contact_phone or (reporter.phone if reporter else "") or ""
+    handlers = [
+        h.user for h in CaseHandler.objects.filter(case=case, is_active=True).select_related("user")
+    ]
+    shown = phone_for_viewer(
+        viewer=user,
+        subject_phone=phone,
+        unmasked_for=[*handlers, *([reporter] if reporter else [])],
+        place=case.place,
+    )
+    if not is_self:
+        personal_data_read(
+            viewer=user,
+            subject=reporter,
+            fields=["name", "phone"],
+            purpose=purpose or _("办理诉求 %(number)s") % {"number": case.number},
+            obj=case,
+        )
+    return CaseContact(
+        name=name, phone=shown, has_account=reporter is not None, is_anonymous=case.is_anonymous
+    )
+
+
+# Which permission each user-facing action needs (system-only actions are left out).
+ACTION_PERMISSIONS: dict[str, str] = {
+    CaseAction.RESPOND: "cases.respond",
+    CaseAction.START: "cases.start",
+    CaseAction.PAUSE: "cases.pause",
+    CaseAction.RESUME: "cases.resume",
+    CaseAction.COMPLETE: "cases.complete",
+    CaseAction.FOLLOW_UP: "cases.follow_up",
+    CaseAction.CLOSE: "cases.close",
+    CaseAction.REOPEN: "cases.reopen",
+    CaseAction.MERGE: "cases.merge",
+    CaseAction.DECLINE: "cases.decline",
+    CaseAction.TO_TOPIC: "cases.to_topic",
+}
+# Actions on who handles the case, possible while it is open.
+HANDLING_PERMISSIONS: dict[str, str] = {
+    "assign": "cases.assign",
+    "transfer": "cases.transfer",
+    "accept_transfer": "cases.accept_transfer",
+    "add_co_handler": "cases.add_co_handler",
+}
+
+
+def case_actions_for(*, user: Any, case: Case) -> list[str]:
+    """What `user` may do to the case now: the state graph's next actions that their
+    permissions allow, plus handling changes — the buttons a page shows."""
+    _require_view(user, case)
+    state_actions = allowed_actions(case.state)
+    actions = [
+        action
+        for action, perm in ACTION_PERMISSIONS.items()
+        if action in state_actions and rules.has_perm(perm, user, case)
+    ]
+    if case.state in OPEN_STATES:
+        actions += [
+            name
+            for name, perm in HANDLING_PERMISSIONS.items()
+            if (name != "accept_transfer" or case.transfer_to_id)
+            and rules.has_perm(perm, user, case)
+        ]
+    if rules.has_perm("cases.exclude_from_rates", user, case):
+        actions.append("exclude_from_rates")
+    return actions
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    number: str
+    category_name: str
+    state: str
+    state_label: str
+    place_name: str
+    reported_at: datetime
+    score: float
+    # The report's text, only for someone who may see that case.
+    text: str | None
+
+
+DUPLICATE_MIN_SCORE = 0.5
+DUPLICATE_POOL = 200
+
+
+def case_duplicates_for(
+    *, user: Any, category: Category, place: Place, text: str, limit: int = 5
+) -> list[DuplicateCandidate]:
+    """Likely duplicates of a report about to be made: open cases of the same category in
+    the same building (or estate, for a place outside any building) whose words overlap.
+
+    Similarity is the share of the shorter text's words found in the other (jieba words
+    of two characters or more, and numbers), so "1号楼路灯不亮" matches "1号楼门口的路灯
+    坏了，晚上不亮". Residents see the number and state; the text only of cases they may
+    see.
+    """
+    words = _meaningful(search_tokens(text))
+    if not words:
+        return []
+    anchor = (
+        Place.objects.filter(
+            code__in=place.ancestor_codes(), kind__in=[PlaceKind.BUILDING, PlaceKind.ESTATE]
+        )
+        .order_by("-depth")
+        .first()
+    ) or place
+    pool = (
+        Case.objects.filter(category=category, state__in=OPEN_STATES)
+        .filter(Q(place__code=anchor.code) | Q(place__code__startswith=anchor.code + "-"))
+        .select_related("place", "category")
+        .order_by("-reported_at")[:DUPLICATE_POOL]
+    )
+    scored: list[tuple[float, Case]] = []
+    for case in pool:
+        theirs = _meaningful(case.text_tokens.split())
+        if not theirs:
+            continue
+        score = len(words & theirs) / min(len(words), len(theirs))
+        if score >= DUPLICATE_MIN_SCORE:
+            scored.append((score, case))
+    scored.sort(key=lambda item: (-item[0], -item[1].reported_at.timestamp()))
+    return [
+        DuplicateCandidate(
+            number=case.number,
+            category_name=case.category.name,
+            state=case.state,
+            state_label=str(case.get_state_display()),
+            place_name=case.place.name,
+            reported_at=case.reported_at,
+            score=round(score, 3),
+            text=case.text if rules.has_perm("cases.view", user, case) else None,
+        )
+        for score, case in scored[:limit]
+    ]
+
+
+def _meaningful(tokens: Iterable[str]) -> set[str]:
+    return {t for t in tokens if len(t) >= 2 or t.isdigit()}
+
+
+# --- rates --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateFigures:
+    """Counts behind the rates; each rate is None when nothing was due."""
+
+    reported: int = 0
+    due_response: int = 0
+    responded_in_time: int = 0
+    due_completion: int = 0
+    completed_in_time: int = 0
+    reopened: int = 0
+    follow_ups_answered: int = 0
+    resolved: int = 0
+    satisfied: int = 0  # satisfied + basically satisfied
+    unsatisfied: int = 0
+    no_answer: int = 0
+    excluded: int = 0
+
+    @property
+    def response_rate(self) -> float | None:
+        """Cases responded within target / cases due a response."""
+        return _ratio(self.responded_in_time, self.due_response)
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Cases completed (or turned into a topic) within target / cases due completion."""
+        return _ratio(self.completed_in_time, self.due_completion)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """Resolved answers / follow-ups answered (no answer never counts)."""
+        return _ratio(self.resolved, self.follow_ups_answered)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """Satisfied + basically satisfied / follow-ups answered."""
+        return _ratio(self.satisfied, self.follow_ups_answered)
+
+    def __add__(self, other: "RateFigures") -> "RateFigures":
+        return RateFigures(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+@dataclass(frozen=True)
+class RateRow:
+    key: int
+    label: str
+    figures: RateFigures
+
+
+@dataclass(frozen=True)
+class CaseRates:
+    total: RateFigures
+    # (first day of the bucket, figures), oldest first, when a bucket was asked for
+    series: list[tuple[date, RateFigures]] = field(default_factory=list)
+    # per category or per community, when a breakdown was asked for
+    breakdown: list[RateRow] = field(default_factory=list)
+
+
+BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+BREAKDOWNS = ("category", "community")
+
+
+def case_rates_for(
+    *,
+    user: Any,
+    start: datetime,
+    end: datetime,
+    place: Place | None = None,
+    category: Category | None = None,
+    bucket: str | None = None,
+    breakdown: str | None = None,
+    now: datetime | None = None,
+) -> CaseRates:
+    """The response, completion, resolution and satisfaction rates (rules §3) of the cases
+    the user's staff or supervisor roles reach, for the pages and the exports alike.
+
+    Only timestamps and residents' answers count, never a handler's word:
+    - cases reported in [start, end): due a response once responded or past the response
+      deadline, in time if responded by it (a decline or a turn into a topic is the answer
+      a named person gave); due completion once completed, turned into a topic or past
+      the deadline (a paused case is not due), in time if done by it;
+    - follow-ups recorded in [start, end): resolved and satisfied among those answered;
+      `no_answer` is counted apart and never as resolved or satisfied.
+    Cases merged into another are counted once, as the case they joined; cases excluded
+    with an audited reason (`case_exclude_from_rates`) are left out and counted apart.
+    `bucket` (day / week / month) adds a series over time, `breakdown` (category /
+    community) a row per group. Individual workers are never ranked.
+    """
+    if bucket is not None and bucket not in BUCKETS:
+        raise ValidationFailed(_("统计周期须为日、周或月。"), code="invalid_bucket")
+    if breakdown is not None and breakdown not in BREAKDOWNS:
+        raise ValidationFailed(_("分组方式无效。"), code="invalid_breakdown")
+    now = now or timezone.now()
+    scoped = _rate_scope(user)
+    if scoped is None:
+        return CaseRates(total=RateFigures())
+    if place is not None:
+        scoped = scoped.filter(
+            Q(place__code=place.code) | Q(place__code__startswith=place.code + "-")
+        )
+    if category is not None:
+        scoped = scoped.filter(category=category)
+    scoped = scoped.exclude(state=CaseState.MERGED).annotate(
+        is_excluded=Exists(RateExclusion.objects.filter(case=OuterRef("pk")))
+    )
+    counted = Q(is_excluded=False)
+    group: list[str] = []
+    if bucket:
+        group.append("period")
+    if breakdown:
+        group.append(f"{breakdown}_id")
+
+    reported = scoped.filter(reported_at__gte=start, reported_at__lt=end).annotate(
+        done_at=Coalesce("completed_at", "topic_at")
+    )
+    if bucket:
+        reported = reported.annotate(period=BUCKETS[bucket]("reported_at"))
+    not_declined = ~Q(state=CaseState.DECLINED)
+    case_rows = _grouped(
+        reported,
+        group,
+        reported=Count("pk", filter=counted),
+        excluded=Count("pk", filter=Q(is_excluded=True)),
+        due_response=Count(
+            "pk",
+            filter=counted & (Q(responded_at__isnull=False) | Q(response_due_at__lte=now)),
+        ),
+        responded_in_time=Count("pk", filter=counted & Q(responded_at__lte=F("response_due_at"))),
+        due_completion=Count(
+            "pk",
+            filter=counted
+            & not_declined
+            & (
+                Q(done_at__isnull=False)
+                | (Q(completion_due_at__lte=now) & ~Q(state=CaseState.PAUSED))
+            ),
+        ),
+        completed_in_time=Count(
+            "pk", filter=counted & not_declined & Q(done_at__lte=F("completion_due_at"))
+        ),
+        reopened=Count("pk", filter=counted & Q(reopen_count__gt=0)),
+    )
+    answers = FollowUp.objects.filter(
+        case__in=scoped.filter(counted).values("pk"),
+        recorded_at__gte=start,
+        recorded_at__lt=end,
+    )
+    follow_group = ["period" if g == "period" else f"case__{g}" for g in group]
+    if bucket:
+        answers = answers.annotate(period=BUCKETS[bucket]("recorded_at"))
+    answered = Q(outcome=FollowUpOutcome.ANSWERED)
+    follow_rows = _grouped(
+        answers,
+        follow_group,
+        follow_ups_answered=Count("pk", filter=answered),
+        resolved=Count("pk", filter=answered & Q(resolved=True)),
+        satisfied=Count(
+            "pk",
+            filter=answered
+            & Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED]),
+        ),
+        unsatisfied=Count("pk", filter=answered & Q(satisfaction=Satisfaction.UNSATISFIED)),
+        no_answer=Count("pk", filter=Q(outcome=FollowUpOutcome.NO_ANSWER)),
+    )
+
+    cells: dict[tuple[Any, ...], RateFigures] = defaultdict(RateFigures)
+    for row in case_rows:
+        key = tuple(_bucket_key(row[g]) if g == "period" else row[g] for g in group)
+        cells[key] = cells[key] + RateFigures(**{k: v for k, v in row.items() if k not in group})
+    for row in follow_rows:
+        key = tuple(_bucket_key(row[g]) if g == "period" else row[g] for g in follow_group)
+        cells[key] = cells[key] + RateFigures(
+            **{k: v for k, v in row.items() if k not in follow_group}
+        )
+
+    total = sum(cells.values(), RateFigures())
+    series: dict[date, RateFigures] = defaultdict(RateFigures)
+    by_group: dict[int, RateFigures] = defaultdict(RateFigures)
+    for key, figures in cells.items():
+        if bucket:
+            series[key[0]] = series[key[0]] + figures
+        if breakdown:
+            by_group[key[-1]] = by_group[key[-1]] + figures
+    labels: dict[int, str] = {}
+    if breakdown == "category":
+        labels = dict(Category.objects.filter(pk__in=by_group).values_list("pk", "name"))
+    elif breakdown == "community":
+        labels = dict(Place.objects.filter(pk__in=by_group).values_list("pk", "name"))
+    return CaseRates(
+        total=total,
+        series=sorted(series.items()),
+        breakdown=sorted(
+            (RateRow(key=k, label=labels.get(k, ""), figures=v) for k, v in by_group.items()),
+            key=lambda r: r.label,
+        ),
+    )
+
+
+def _grouped(queryset: QuerySet, group: list[str], **aggregates: Any) -> list[dict[str, Any]]:
+    """One row of counts per group (a single row without grouping), in one query."""
+    if not group:
+        return [queryset.aggregate(**aggregates)]
+    return list(queryset.values(*group).annotate(**aggregates).order_by())
+
+
+def _rate_scope(user: Any) -> QuerySet[Case] | None:
+    """Cases under the user's staff or supervisor scopes; None if they hold none."""
+    scopes = (
+        scopes_with_roles(user, SCOPE_ROLES) if getattr(user, "is_authenticated", False) else []
+    )
+    if not scopes:
+        return None
+    if any(s.everywhere for s in scopes):
+        return Case.objects.all()
+    condition = Q(pk__in=[])
+    for scope in scopes:
+        for code in scope.place_codes:
+            condition |= Q(place__code=code) | Q(place__code__startswith=code + "-")
+    return Case.objects.filter(condition)
+
+
+def _bucket_key(value: datetime | date) -> date:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
