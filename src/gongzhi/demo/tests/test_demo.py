@@ -1,14 +1,25 @@
 """The demo data set: the article's communities, every role, idempotent, logins that work."""
 
+import re
 from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.urls import reverse
 
-from gongzhi.accounts.models import Relation, Residency, ResidencyStatus, Role, RoleAssignment, User
-from gongzhi.accounts.services import user_create
+from gongzhi.accounts.models import (
+    OtpPurpose,
+    Relation,
+    Residency,
+    ResidencyStatus,
+    Role,
+    RoleAssignment,
+    User,
+)
+from gongzhi.accounts.services import account_activate, otp_request, user_create
+from gongzhi.core.models import SmsMessage
 from gongzhi.demo import DEMO_PASSWORD
 from gongzhi.demo.people import logins
 from gongzhi.places.models import Cluster, CommunityType, Grid, Place, PlaceKind
@@ -215,21 +226,36 @@ class TestTheBuiltDemo:
         assert table_counts() == before
         assert "演示数据已存在" in output
 
-    def test_printed_logins_sign_in_with_the_demo_password(self, client, demo_output):
+    def test_printed_logins_sign_in_on_the_login_page(self, client, demo_output):
         rows = logins()
         assert {row.role for row in rows} >= {str(role.label) for role in Role}
-        for row in rows:
-            assert row.phone in demo_output
-            if row.username == "—":
-                # The roster resident has no password until they activate with a code.
-                assert row.password == "—"
-                assert not client.login(username=row.phone, password=DEMO_PASSWORD)
-                continue
+        for row in [r for r in rows if r.username != "—"]:
             assert row.password == DEMO_PASSWORD
             assert f"{row.username}  " in demo_output
-            assert client.login(username=row.username, password=row.password), row.username
-            assert client.get("/").status_code == 200
-            client.logout()
-            assert client.login(username=row.phone, password=row.password), row.phone
-            client.logout()
+            assert row.phone in demo_output
+            for identifier in (row.username, row.phone):
+                response = client.post(
+                    reverse("accounts:login"),
+                    {"identifier": identifier, "password": row.password},
+                )
+                assert response.status_code == 302, identifier
+                assert client.get(reverse("home")).status_code == 200
+                client.post(reverse("accounts:logout"))
         assert "/r/310105-zjq-hqxc/" in demo_output
+
+    def test_the_printed_roster_resident_activates_with_a_code(
+        self, client, demo_output, django_capture_on_commit_callbacks
+    ):
+        (row,) = [r for r in logins() if r.username == "—"]
+        assert row.password == "—"
+        assert row.phone in demo_output
+        assert not client.login(username=row.phone, password=DEMO_PASSWORD)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            otp_request(phone=row.phone, purpose=OtpPurpose.ACTIVATE)
+        code = re.search(r"\d{6}", SmsMessage.objects.get(phone=row.phone).body).group()
+        user = account_activate(phone=row.phone, code=code, password=DEMO_PASSWORD, ip_address=None)
+
+        assert user.is_active
+        assert user.residencies.get().status == ResidencyStatus.VERIFIED
+        assert client.login(username=row.phone, password=DEMO_PASSWORD)
