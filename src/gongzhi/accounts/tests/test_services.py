@@ -431,3 +431,16 @@ def test_moving_out_ends_the_tie_and_the_role(tree, people):
         relation=Relation.TENANT,
     )
     assert again.residencies.filter(status=ResidencyStatus.VERIFIED).count() == 1
+
+
+def test_old_codes_and_failures_are_pruned(people, code_for, frozen):
+    from gongzhi.accounts.tasks import prune_sign_in_records
+
+    code_for(people["resident"].phone, OtpPurpose.LOGIN)
+    with pytest.raises(ValidationFailed):
+        password_sign_in(identifier="worker", password="nope", ip_address=None)
+    frozen.shift(timedelta(hours=23))
+    assert prune_sign_in_records.call() == 0
+    frozen.shift(timedelta(hours=1, seconds=1))
+    assert prune_sign_in_records.call() == 2
+    assert not OneTimeCode.objects.exists() and not LoginFailure.objects.exists()
