@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import IO, Any
 
 from django.db import transaction
@@ -40,10 +41,13 @@ from gongzhi.accounts.models import Relation, Residency, ResidencyStatus, User
 from gongzhi.accounts.services import resident_from_roster
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import DomainError, ValidationFailed
-from gongzhi.core.text import normalise
+from gongzhi.core.text import normalise as _normalise
 
 from .models import Grid, Place, PlaceKind
 from .services import grid_create, grid_update, search_name_for
+
+# A roster repeats the same estate, building and entrance names thousands of times.
+normalise = lru_cache(maxsize=16_384)(_normalise)
 
 # A roster bigger than this is not one community's: refuse it before reading it all.
 MAX_ROWS = 20_000
@@ -293,6 +297,7 @@ def _core(kind: str, name: str) -> str:
     return text
 
 
+@lru_cache(maxsize=16_384)
 def segment_for(kind: str, name: str) -> str | None:
     """The code segment a building, entrance or dwelling name implies, or None.
 
@@ -965,7 +970,7 @@ class _Plan:
             # Parents before children: bulk_create gives the parents their ids first.
             new = [p for p in self.new_places if p.kind == kind]
             Place.objects.bulk_create(new, batch_size=1000)
-            report.created[kind] = len(new)
+            report.created[kind.value] = len(new)
         touched = {kind: set() for kind in ("estate", "building", "entrance", "dwelling")}
         for _row, dwelling in self.rows_by_dwelling:
             for code in dwelling.ancestor_codes():

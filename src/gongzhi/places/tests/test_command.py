@@ -8,7 +8,12 @@ from gongzhi.places.models import Place
 
 from .test_roster import GOOD_ROWS
 
+# The command line entry point closes the database connections when it ends, as a real
+# process does; a transactional test database survives that, a rolled-back one does not.
+through_the_command_line = pytest.mark.django_db(transaction=True)
 
+
+@through_the_command_line
 def test_a_good_file_imports_and_exits_zero(tree, roster_file, capsys):
     # Success returns normally from the command line entry point: exit status 0.
     main(["roster-import", tree["community"].code, str(roster_file(GOOD_ROWS))])
@@ -18,6 +23,7 @@ def test_a_good_file_imports_and_exits_zero(tree, roster_file, capsys):
     assert Place.objects.filter(name="紫云小区").exists()
 
 
+@through_the_command_line
 def test_a_bad_file_prints_every_problem_and_exits_non_zero(tree, roster_file, capsys):
     rows = [["虹桥新城小区", "12号楼", "", "", "", "", "", "", ""], GOOD_ROWS[0]]
     before = Place.objects.count()
