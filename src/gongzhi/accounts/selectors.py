@@ -30,7 +30,7 @@ def residencies_for_user(*, user: User) -> QuerySet[Residency]:
     """The person's own ties to dwellings and shops, newest first, whatever their status."""
     return (
         Residency.objects.filter(user=user)
-        .select_related("place", "community", "place__parent", "place__parent__parent")
+        .select_related("community", "place__parent__parent__parent")
         .order_by("-created_at", "-pk")
     )
 
@@ -40,7 +40,7 @@ def residencies_for_verifier(*, user: User) -> QuerySet[Residency]:
     return (
         Residency.objects.filter(status=ResidencyStatus.CLAIMED)
         .filter(place_filter(user, RESIDENCY_VERIFIER_ROLES))
-        .select_related("user", "place", "community", "place__parent", "place__parent__parent")
+        .select_related("user", "community", "place__parent__parent__parent")
         .order_by("created_at", "pk")
     )
 
@@ -50,7 +50,7 @@ def residency_get_for_verifier(*, user: User, pk: int) -> Residency:
     residency = (
         Residency.objects.filter(pk=pk)
         .filter(place_filter(user, RESIDENCY_VERIFIER_ROLES))
-        .select_related("user", "place", "community")
+        .select_related("user", "community", "place__parent__parent__parent")
         .first()
     )
     if residency is None:
@@ -69,6 +69,21 @@ def residency_verifiers(*, place: Place) -> QuerySet[User]:
         role__in=roles, place__code__in=place.ancestor_codes()
     )
     return User.objects.filter(is_active=True, pk__in=assignments.values("user_id")).order_by("pk")
+
+
+def place_label(place: Place | None) -> str:
+    """A dwelling or shop named by its path below the community, e.g.
+    "虹桥新城1期 1号楼 1单元 101室" (two estates may both have a 1号楼). Uses the parents
+    already loaded with select_related("place__parent__parent__parent") when there."""
+    names: list[str] = []
+    node = place
+    while node is not None and node.kind not in _ABOVE_ESTATE:
+        names.append(node.name)
+        node = node.parent
+    return " ".join(reversed(names))
+
+
+_ABOVE_ESTATE = {PlaceKind.COMMUNITY, PlaceKind.SUBDISTRICT, PlaceKind.DISTRICT}
 
 
 # --- choosing a place to claim ----------------------------------------------------------
@@ -201,7 +216,7 @@ def _subtree(root: Place, leaves: list[TreeNode]) -> TreeNode:
             is_active=True,
         ).order_by("depth", "sort_key", "code")
         for place in below:
-            parent = nodes.get(place.parent_id)
+            parent = nodes.get(place.parent_id) if place.parent_id is not None else None
             if parent is None:
                 continue
             node = TreeNode(place)

@@ -3,7 +3,7 @@
 import math
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -39,7 +39,7 @@ from .models import (
     User,
     phone_validator,
 )
-from .selectors import residency_verifiers
+from .selectors import place_label, residency_verifiers
 
 # What a person may say they are to each kind of place.
 RELATIONS_FOR_KIND: dict[str, frozenset[str]] = {
@@ -143,6 +143,12 @@ def _check_phone(phone: str) -> None:
         raise ValidationFailed(exc.messages[0], code="invalid_phone") from exc
 
 
+def _community_of(place: Place) -> Place:
+    if place.community is None:
+        raise ValidationFailed(_("该地点不属于任何居民区。"), code="place_without_community")
+    return place.community
+
+
 def _check_residency_place(place: Place, relation: str) -> None:
     allowed = RELATIONS_FOR_KIND.get(place.kind)
     if allowed is None:
@@ -201,7 +207,7 @@ def resident_from_roster(
             residency = Residency(
                 user=user,
                 place=dwelling,
-                community=dwelling.community,
+                community=_community_of(dwelling),
                 claimed_relation=relation,
                 source="roster",
             )
@@ -244,9 +250,17 @@ def _roster_person(*, name: str, phone: str | None, dwelling: Place) -> User | N
 # --- one-time codes -------------------------------------------------------------------
 
 
+def gongzhi_int_setting(name: str) -> int:
+    """One number from the GONGZHI settings dict (which mixes numbers, strings, lists)."""
+    return cast(int, settings.GONGZHI[name])
+
+
 def _otp_settings() -> tuple[int, int, int]:
-    conf = settings.GONGZHI
-    return conf["OTP_TTL_SECONDS"], conf["OTP_MAX_ATTEMPTS"], conf["OTP_RESEND_SECONDS"]
+    return (
+        gongzhi_int_setting("OTP_TTL_SECONDS"),
+        gongzhi_int_setting("OTP_MAX_ATTEMPTS"),
+        gongzhi_int_setting("OTP_RESEND_SECONDS"),
+    )
 
 
 def _otp_hash(*, phone: str, purpose: str, code: str) -> str:
@@ -371,7 +385,7 @@ def otp_verify(*, phone: str, purpose: str, code: str) -> OneTimeCode:
             otp.save(update_fields=["attempts", "used_at", "updated_at"])
     if failure is not None:
         raise failure
-    return otp
+    return cast(OneTimeCode, otp)  # no failure: a code was found and used
 
 
 # --- signing in -----------------------------------------------------------------------
@@ -395,8 +409,8 @@ def login_throttle_check(*, identifier: str, ip_address: str | None) -> None:
     Failures are rows in LoginFailure, so the limit holds across restarts and across
     several app servers.
     """
-    limit = settings.GONGZHI["LOGIN_MAX_FAILURES"]
-    window = timedelta(seconds=settings.GONGZHI["LOGIN_WINDOW_SECONDS"])
+    limit = gongzhi_int_setting("LOGIN_MAX_FAILURES")
+    window = timedelta(seconds=gongzhi_int_setting("LOGIN_WINDOW_SECONDS"))
     now = timezone.now()
     recent = LoginFailure.objects.filter(at__gt=now - window)
     for condition in (
@@ -581,7 +595,7 @@ def residency_claim(*, user: User, place: Place, relation: str) -> Residency:
         residency = Residency.objects.create(
             user=user,
             place=place,
-            community=place.community,
+            community=_community_of(place),
             claimed_relation=relation,
             source="claim",
         )
@@ -595,7 +609,7 @@ def residency_claim(*, user: User, place: Place, relation: str) -> Residency:
             recipients=residency_verifiers(place=place),
             verb="residency.claimed",
             title=_("%(name)s 申报了 %(place)s，待核验")
-            % {"name": user.display_name, "place": place.name},
+            % {"name": user.display_name, "place": place_label(place)},
             link=reverse("accounts:verification_queue"),
             obj=residency,
         )
@@ -644,7 +658,7 @@ def residency_verify(
         notify(
             recipients=[residency.user],
             verb="residency.verified",
-            title=_("您申报的 %(place)s 已通过核验") % {"place": residency.place.name},
+            title=_("您申报的 %(place)s 已通过核验") % {"place": place_label(residency.place)},
             link=reverse("home"),
             obj=residency,
         )
@@ -675,7 +689,7 @@ def residency_reject(*, actor: User, residency: Residency, note: str) -> Residen
         notify(
             recipients=[residency.user],
             verb="residency.rejected",
-            title=_("您申报的 %(place)s 未通过核验") % {"place": residency.place.name},
+            title=_("您申报的 %(place)s 未通过核验") % {"place": place_label(residency.place)},
             body=residency.review_note,
             link=reverse("accounts:claim"),
             obj=residency,

@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
 from .models import LoginFailure, OneTimeCode
+from .services import gongzhi_int_setting
 
 # Codes are dead after minutes and failures matter only inside the throttling window;
 # a day's grace keeps them for anyone looking into last night's sign-in trouble.
@@ -20,7 +20,7 @@ def prune_sign_in_records() -> int:
     Safe to run late, twice or on two workers at once: it only deletes by age.
     """
     now = timezone.now()
-    window = timedelta(seconds=settings.GONGZHI["LOGIN_WINDOW_SECONDS"])
+    window = timedelta(seconds=gongzhi_int_setting("LOGIN_WINDOW_SECONDS"))
     codes, _ = OneTimeCode.objects.filter(created_at__lt=now - KEEP_FOR).delete()
     failures, _ = LoginFailure.objects.filter(at__lt=now - max(window, KEEP_FOR)).delete()
     return codes + failures

@@ -166,7 +166,7 @@ def otp_request(request):
             ok = True
             text = _("验证码已发送至 %(phone)s，%(minutes)d 分钟内有效。") % {
                 "phone": mask_phone(phone),
-                "minutes": settings.GONGZHI["OTP_TTL_SECONDS"] // 60,
+                "minutes": services.gongzhi_int_setting("OTP_TTL_SECONDS") // 60,
             }
     if _is_htmx(request):
         return render(request, "accounts/_otp_status.html", {"ok": ok, "text": text})
@@ -329,7 +329,7 @@ def claim(request):
             messages.success(
                 request,
                 _("已提交申报：%(place)s。社区工作者核验后，您就能看到本户信息。")
-                % {"place": place.name},
+                % {"place": selectors.place_label(place)},
             )
             return redirect("home")
     context = _claim_choices(
@@ -437,7 +437,10 @@ def verification_decide(request, pk: int):
         messages.success(
             request,
             _("已处理：%(name)s · %(place)s")
-            % {"name": residency.user.display_name, "place": residency.place.name},
+            % {
+                "name": residency.user.display_name,
+                "place": selectors.place_label(residency.place),
+            },
         )
     return redirect("accounts:verification_queue")
 
