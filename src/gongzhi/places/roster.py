@@ -46,6 +46,8 @@ from gongzhi.core.text import normalise as _normalise
 from .models import Grid, Place, PlaceKind
 from .services import grid_create, grid_update, search_name_for
 
+CODE_MAX: int = Place._meta.get_field("code").max_length or 0
+
 # A roster repeats the same estate, building and entrance names thousands of times.
 normalise = lru_cache(maxsize=16_384)(_normalise)
 
@@ -279,7 +281,11 @@ _AFFIXES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     PlaceKind.ENTRANCE: (("第",), ("单元", "号", "门")),
     PlaceKind.DWELLING: ((), ("室", "号", "户")),
 }
-_PREFIXES = {PlaceKind.BUILDING: "B", PlaceKind.ENTRANCE: "U", PlaceKind.DWELLING: ""}
+_PREFIXES: dict[str, str] = {
+    PlaceKind.BUILDING: "B",
+    PlaceKind.ENTRANCE: "U",
+    PlaceKind.DWELLING: "",
+}
 _ALNUM = re.compile(r"^[a-z0-9]+$")
 _ALNUM_PARTS = re.compile(r"^[a-z0-9]+(?:[-_/.·][a-z0-9]+)+$")
 
@@ -332,13 +338,19 @@ def estate_key(name: str) -> str:
     return "name:" + normalise(name)
 
 
+_WORDS: dict[str, str] = {
+    PlaceKind.BUILDING: "号楼",
+    PlaceKind.ENTRANCE: "单元",
+    PlaceKind.DWELLING: "室",
+}
+
+
 def display_name(kind: str, text: str) -> str:
     """How a new place is named: a bare number gets its usual word (12 → 12号楼)."""
     text = unicodedata.normalize("NFKC", text).strip()
     if not _ALNUM.match(text.lower()):
         return text
-    word = {PlaceKind.BUILDING: "号楼", PlaceKind.ENTRANCE: "单元", PlaceKind.DWELLING: "室"}
-    return text + word.get(kind, "")
+    return text + _WORDS.get(kind, "")
 
 
 def grid_segment_for(name: str) -> str | None:
@@ -901,7 +913,7 @@ class _Plan:
             while f"{parent.code}-{_PREFIXES[kind]}X{number}" in self.by_code:
                 number += 1
             segment = f"{_PREFIXES[kind]}X{number}"
-        if len(parent.code) + 1 + len(segment) > Place._meta.get_field("code").max_length:
+        if len(parent.code) + 1 + len(segment) > CODE_MAX:
             self.errors.append(row.error(column, _("编码过长，请简化名称。")))
             return None
         return self._new(parent, kind, display_name(kind, text), segment)
@@ -966,12 +978,14 @@ class _Plan:
                 self.area_updates[dwelling.code] = dwelling
 
     def write(self, report: RosterReport, *, actor: Any, with_grids: bool) -> None:
-        for kind in (PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.ENTRANCE, PlaceKind.DWELLING):
+        for level in ("estate", "building", "entrance", "dwelling"):
             # Parents before children: bulk_create gives the parents their ids first.
-            new = [p for p in self.new_places if p.kind == kind]
+            new = [p for p in self.new_places if p.kind == level]
             Place.objects.bulk_create(new, batch_size=1000)
-            report.created[kind.value] = len(new)
-        touched = {kind: set() for kind in ("estate", "building", "entrance", "dwelling")}
+            report.created[level] = len(new)
+        touched: dict[str, set[str]] = {
+            kind: set() for kind in ("estate", "building", "entrance", "dwelling")
+        }
         for _row, dwelling in self.rows_by_dwelling:
             for code in dwelling.ancestor_codes():
                 place = self.by_code.get(code)

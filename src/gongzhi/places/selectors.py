@@ -71,13 +71,16 @@ def place_children_for(*, user: Any, place: Place) -> QuerySet[Place]:
 
 
 def place_grids_for(*, place: Place) -> QuerySet[Grid]:
-    """The grids a building or street shop belongs to, or the grids drawn in a community.
+    """The grids drawn in a community, or the grids a building or shop belongs to (for an
+    entrance or dwelling: its building's grids).
 
     Grid names and codes are not personal data: whoever may see the place may see them.
     """
     if place.kind == PlaceKind.COMMUNITY:
-        return Grid.objects.filter(community=place).annotate(buildings_count=Count("buildings"))
-    return Grid.objects.filter(buildings=place).annotate(buildings_count=Count("buildings"))
+        grids = Grid.objects.filter(community=place)
+    else:
+        grids = Grid.objects.filter(buildings__code__in=place.ancestor_codes()).distinct()
+    return grids.annotate(buildings_count=Count("buildings", distinct=True)).order_by("code")
 
 
 @dataclass(frozen=True)

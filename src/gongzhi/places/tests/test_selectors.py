@@ -11,6 +11,7 @@ from gongzhi.places.selectors import (
     place_breadcrumb_for,
     place_children_for,
     place_get,
+    place_grids_for,
     place_tree_summary_for,
     places_search_for,
 )
@@ -178,3 +179,13 @@ def test_search_stays_within_scope(tree, people):
         tree["other_dwelling"]
     ]
     assert not places_search_for(user=people["worker"], text="   ")
+
+
+def test_a_dwelling_is_in_its_buildings_grid(tree):
+    assert [g.name for g in place_grids_for(place=tree["dwelling"])] == ["第一网格"]
+    assert [g.buildings_count for g in place_grids_for(place=tree["building_2"])] == [1]
+    assert [g.code for g in place_grids_for(place=tree["community"])] == [
+        "310105-ZJQ-HQXC-G1",
+        "310105-ZJQ-HQXC-G2",
+    ]
+    assert not place_grids_for(place=tree["estate"]).exists()
