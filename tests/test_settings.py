@@ -7,6 +7,7 @@ import secrets
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from tests.helpers import child_env, gongzhi
@@ -178,3 +179,11 @@ def test_the_page_frame_needs_no_inline_script(client, people):
     assert response.status_code == 200
     assert finder.inline == []
     assert b"data-autosubmit" in response.content
+
+
+def test_the_favicon_browsers_ask_for_points_at_a_static_file(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/gongzhi/favicon.svg"
+    assert finders.find("gongzhi/favicon.svg") is not None

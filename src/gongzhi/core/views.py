@@ -1,13 +1,21 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from gongzhi.accounts import selectors as account_selectors
 from gongzhi.accounts.models import RESIDENCY_VERIFIER_ROLES
 from gongzhi.accounts.scopes import scopes_with_roles
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on every site, admin pages included: point them at
+    the icon in the static files instead of answering 404."""
+    return redirect(static("gongzhi/favicon.svg"), permanent=True)
 
 
 @require_GET
