@@ -677,3 +677,29 @@ def _bucket_key(value: datetime | date) -> date:
 
 def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
+
+
+# --- the resident's pages -------------------------------------------------------------------
+
+
+def cases_reported_by(*, user: Any) -> QuerySet[Case]:
+    """The cases `user` reported themselves (我的诉求), newest first — not the cases their
+    staff roles let them see. Nothing for a visitor who is not signed in."""
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    return (
+        Case.objects.filter(reporter=user)
+        .select_related("category", "place", "community", "merged_into")
+        .order_by("-reported_at", "-pk")
+    )
+
+
+def report_places_for(*, community: Place) -> QuerySet[Place]:
+    """The shared places of a community a resident may report at instead of their home:
+    its estates, buildings and public areas, in tree order. Public: the report page of
+    一居一码 lists them for anyone holding the community's QR code."""
+    return Place.objects.filter(
+        community=community,
+        kind__in=[PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.PUBLIC_AREA],
+        is_active=True,
+    ).order_by("code")
