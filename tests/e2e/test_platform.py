@@ -55,7 +55,11 @@ def test_login_page_fits_a_phone_screen(phone_page, page_log):
     assert page_log.failed_requests == []
 
 
-def test_a_user_signs_in_through_the_login_form(page, login, people):
+def test_a_user_signs_in_and_the_home_page_breaks_no_policy(page, login, people, page_log):
     login(page, "worker", "pw-Example-2026")
 
     expect(page.locator(".who")).to_contain_text(people["worker"].display_name)
+    page.wait_for_load_state("networkidle")
+    # a Content-Security-Policy violation shows up as a console error
+    assert page_log.console_errors == []
+    assert page_log.failed_requests == []
