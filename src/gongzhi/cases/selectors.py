@@ -13,7 +13,7 @@ Who sees which cases:
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -23,12 +23,21 @@ from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import SUPERVISOR_ROLES, Role, RoleAssignment, User
+from gongzhi.accounts.models import (
+    SUPERVISOR_ROLES,
+    Residency,
+    ResidencyStatus,
+    Role,
+    RoleAssignment,
+    User,
+)
 from gongzhi.accounts.privacy import personal_data_read, phone_for_viewer
-from gongzhi.accounts.scopes import scopes_with_roles
+from gongzhi.accounts.scopes import holds_role_over, scopes_with_roles, visible_places
+from gongzhi.core.clocks import ClockContext
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.text import search_tokens
-from gongzhi.places.models import Grid, Place, PlaceKind
+from gongzhi.core.workdays import clock_context_for
+from gongzhi.places.models import CommunitySettings, Grid, Place, PlaceKind
 
 from .models import (
     Case,
@@ -44,7 +53,7 @@ from .models import (
     Satisfaction,
 )
 from .routing import GRID_ROLES, Candidate, RoutingInput
-from .rules import CASE_STAFF_ROLES
+from .rules import CASE_STAFF_ROLES, ENTRY_ROLES, HANDLER_ROLES
 from .states import OPEN_STATES, CaseAction, CaseState, allowed_actions
 
 # Roles that see every case under their scope (rates included).
@@ -703,3 +712,135 @@ def report_places_for(*, community: Place) -> QuerySet[Place]:
         kind__in=[PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.PUBLIC_AREA],
         is_active=True,
     ).order_by("code")
+
+
+# --- the worker pages ---------------------------------------------------------------------
+
+# Who works from the inbox: everyone a case can be routed to, and those who supervise them.
+WORKER_ROLES = HANDLER_ROLES | SUPERVISOR_ROLES | {Role.ADMINISTRATOR}
+
+
+def inbox_communities_for(*, user: Any) -> QuerySet[Place]:
+    """The communities the user's worker roles reach as a whole (the inbox's area filter)."""
+    return visible_places(user, WORKER_ROLES).filter(kind=PlaceKind.COMMUNITY).order_by("code")
+
+
+def inbox_grids_for(*, user: Any) -> QuerySet[Grid]:
+    """The grids with a building the user's worker roles reach (the inbox's area filter)."""
+    buildings = visible_places(user, WORKER_ROLES).filter(kind=PlaceKind.BUILDING)
+    return (
+        Grid.objects.filter(buildings__in=buildings)
+        .select_related("community")
+        .distinct()
+        .order_by("community__code", "code")
+    )
+
+
+def inbox_for(*, user: Any, grid: Grid | None = None, **filters: Any) -> QuerySet[Case]:
+    """`cases_for` (same filters, same order), narrowed to the buildings of one grid."""
+    cases = cases_for(user=user, **filters)
+    if grid is None:
+        return cases
+    condition = Q(pk__in=[])
+    for code in grid.buildings.values_list("code", flat=True):
+        condition |= Q(place__code=code) | Q(place__code__startswith=code + "-")
+    return cases.filter(condition)
+
+
+def case_clock_contexts(*, community_ids: Iterable[int]) -> dict[int, ClockContext]:
+    """The clock context of each community, in one query: their service windows over one
+    shared working-day calendar (for countdowns across many cases at once)."""
+    ids = set(community_ids)
+    base = clock_context_for(None)
+    windows = {
+        community_id: (start, end)
+        for community_id, start, end in CommunitySettings.objects.filter(
+            community_id__in=ids
+        ).values_list("community_id", "service_start", "service_end")
+    }
+    return {
+        community_id: (
+            replace(
+                base,
+                service_start=windows[community_id][0],
+                service_end=windows[community_id][1],
+            )
+            if community_id in windows
+            else base
+        )
+        for community_id in ids
+    }
+
+
+def case_photo_get(*, user: Any, pk: int) -> CasePhoto:
+    """One photo of a case the user may see (the reporter included), else NotFound."""
+    photo = (
+        CasePhoto.objects.filter(pk=pk, case__in=_visible_cases(user))
+        .select_related("case")
+        .first()
+    )
+    if photo is None:
+        raise NotFound()
+    return photo
+
+
+@dataclass(frozen=True)
+class HandlerCandidate:
+    user: User
+    roles: list[str]
+
+
+def case_handler_candidates_for(*, user: Any, case: Case) -> list[HandlerCandidate]:
+    """Who may be asked to handle the case (assign, transfer, add as co-handler): active
+    holders of a handling role at its place or above, or on the grid of its building;
+    empty for someone who cannot change its handlers."""
+    _require_view(user, case)
+    codes = case.place.ancestor_codes()
+    assignments = (
+        RoleAssignment.objects.active()
+        .filter(role__in=list(HANDLER_ROLES), user__is_active=True)
+        .filter(Q(place__code__in=codes) | Q(grid__buildings__code__in=codes))
+        .select_related("user")
+        .order_by("user__name", "user_id", "role")
+    )
+    found: dict[int, HandlerCandidate] = {}
+    for assignment in assignments:
+        label = str(Role(assignment.role).label)
+        candidate = found.setdefault(
+            assignment.user_id, HandlerCandidate(user=assignment.user, roles=[])
+        )
+        if label not in candidate.roles:
+            candidate.roles.append(label)
+    return list(found.values())
+
+
+def case_reporter_candidates_for(*, user: Any, place: Place) -> list[User]:
+    """The residents of a dwelling or shop a worker may report for (代居民上报): those with
+    a live claim or verified residency there, or a resident's role on it. Only for staff
+    who may enter reports at the place; each read of a resident's name is logged."""
+    if not getattr(user, "is_authenticated", False) or not holds_role_over(
+        user, ENTRY_ROLES, place
+    ):
+        return []
+    living = Residency.objects.filter(
+        place=place, status__in=[ResidencyStatus.CLAIMED, ResidencyStatus.VERIFIED]
+    ).values("user_id")
+    holding = (
+        RoleAssignment.objects.active()
+        .filter(place=place, role__in=[Role.RESIDENT, Role.STREET_SHOP])
+        .values("user_id")
+    )
+    residents = list(
+        User.objects.filter(is_active=True)
+        .filter(Q(pk__in=living) | Q(pk__in=holding))
+        .order_by("name", "pk")
+    )
+    for resident in residents:
+        personal_data_read(
+            viewer=user,
+            subject=resident,
+            fields=["name", "phone"],
+            purpose=_("代居民登记诉求：%(place)s") % {"place": place.name},
+            obj=place,
+        )
+    return residents
