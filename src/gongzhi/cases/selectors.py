@@ -707,11 +707,13 @@ def report_places_for(*, community: Place) -> QuerySet[Place]:
     """The shared places of a community a resident may report at instead of their home:
     its estates, buildings and public areas, in tree order. Public: the report page of
     一居一码 lists them for anyone holding the community's QR code."""
-    return Place.objects.filter(
+    places = Place.objects.filter(
         community=community,
         kind__in=[PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.PUBLIC_AREA],
         is_active=True,
-    ).order_by("code")
+    )
+    # The parents come along: the page names a building "虹桥新城小区 1号楼".
+    return places.select_related("parent__parent").order_by("code")
 
 
 # --- the worker pages ---------------------------------------------------------------------
