@@ -36,7 +36,7 @@ DEMO_PASSWORD = "gongzhi-demo-2026"
 ADMIN_USERNAME = "demo-admin"
 # Share of dwellings with an account from the roster, and of those a second household
 # member; the rest of the households have not been entered yet.
-RESIDENT_SHARE = 0.2
+RESIDENT_SHARE = 0.12
 SECOND_MEMBER_SHARE = 0.25
 SHOP_OPERATOR_SHARE = 0.6
 VOLUNTEERS = 6
