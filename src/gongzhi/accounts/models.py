@@ -146,11 +146,23 @@ class RoleAssignment(BaseModel):
     class Meta:
         verbose_name = _("角色分配")
         verbose_name_plural = _("角色分配")
+        # One row per person, role and scope. Spelled as three partial constraints rather
+        # than one with nulls_distinct=False, which SQLite (the default database) ignores.
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "place", "grid"],
-                name="role_assignment_unique",
-                nulls_distinct=False,
+                fields=["user", "role", "place"],
+                condition=Q(grid__isnull=True, place__isnull=False),
+                name="role_assignment_unique_place",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "grid"],
+                condition=Q(place__isnull=True, grid__isnull=False),
+                name="role_assignment_unique_grid",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=Q(place__isnull=True, grid__isnull=True),
+                name="role_assignment_unique_everywhere",
             ),
         ]
         indexes = [models.Index(fields=["role", "place", "is_active"])]

@@ -444,3 +444,18 @@ def test_old_codes_and_failures_are_pruned(people, code_for, frozen):
     frozen.shift(timedelta(hours=1, seconds=1))
     assert prune_sign_in_records.call() == 2
     assert not OneTimeCode.objects.exists() and not LoginFailure.objects.exists()
+
+
+@pytest.mark.parametrize("scope", ["place", "grid", "everywhere"])
+def test_the_database_keeps_one_row_per_person_role_and_scope(tree, people, scope):
+    from django.db import IntegrityError, transaction
+
+    user = people["volunteer"]
+    fields = {
+        "place": {"role": Role.BUILDING_LEADER, "place": tree["building"]},
+        "grid": {"role": Role.GRID_WORKER, "grid": tree["grid"]},
+        "everywhere": {"role": Role.ADMINISTRATOR},
+    }[scope]
+    RoleAssignment.objects.create(user=user, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(user=user, **fields)
