@@ -335,7 +335,7 @@ def logins() -> list[Login]:
         (Role.COMMUNITY_WORKER, "hqxc-worker1", _("核验居民申报、处理上报")),
         (Role.GRID_LEADER, "hqxc-g1-leader", _("第一网格的楼栋和住户")),
         (Role.GRID_WORKER, "hqxc-g1-worker1", _("第一网格的楼栋和住户")),
-        (Role.PROPERTY_MANAGER, "hqxc-e1-property", _("虹桥新城小区（物业）")),
+        (Role.PROPERTY_MANAGER, "hqxc-e1-property", _("虹桥新城的物业公司：派给物业的上报")),
         (Role.OWNERS_COMMITTEE, "lfl99-e1-oc1", _("临汾路99弄 9 人业委会（故事6）")),
         (Role.MEDIATOR, "hqxc-mediator", _("虹桥新城居民区的纠纷调解")),
         (Role.VOLUNTEER, "hqxc-volunteer1", _("志愿者巡查")),
