@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("gongzhi.accounts.urls")),
     path("places/", include("gongzhi.places.urls")),
     path("inbox/", include("gongzhi.core.urls")),
+    path("board/", include("gongzhi.insights.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
 ]

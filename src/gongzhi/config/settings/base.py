@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.cases",
     "gongzhi.api",
+    "gongzhi.insights",
 ]
 
 MIDDLEWARE = [
