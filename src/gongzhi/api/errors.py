@@ -77,10 +77,13 @@ def _field_problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     problems = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
+        # ("body", "payload", "text"): the parameter's name is the view's business, not the
+        # caller's; they sent {"text": ...}.
+        path = loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:]
         problems.append(
             {
-                # "body.text" rather than ["body", "text"]: what a form shows next to a field.
-                "field": ".".join(loc[1:]) or ".".join(loc),
+                # "answers.kind" rather than a list: what a form shows next to a field.
+                "field": ".".join(path) or ".".join(loc),
                 "location": loc[0] if loc else "",
                 "type": error.get("type", ""),
                 "message": str(FIELD_MESSAGES.get(error.get("type", ""), error.get("msg", ""))),

@@ -1,7 +1,14 @@
+import io
+import json
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from gongzhi.api.services import api_token_create
+from gongzhi.cases.models import Category, Channel
+from gongzhi.cases.services import case_report
 
 
 @pytest.fixture
@@ -25,3 +32,61 @@ def client_as(people):
         return client
 
     return make
+
+
+@pytest.fixture
+def category(db):
+    """The seeded categories by code."""
+    return {c.code: c for c in Category.objects.all()}
+
+
+@pytest.fixture
+def report(tree, people, category):
+    """Report a case through the service (as the resident, from their dwelling, by default)."""
+
+    def make(code="street_light", *, actor=None, place=None, text="1号楼门口的路灯不亮了", **kw):
+        return case_report(
+            actor=actor or people["resident"],
+            place=place or tree["dwelling"],
+            category=category[code],
+            text=text,
+            channel=kw.pop("channel", Channel.RESIDENT_PAGE),
+            **kw,
+        )
+
+    return make
+
+
+@pytest.fixture
+def api(people, token_for):
+    """Call the API with a bearer token as one of the `people`: api("worker").post(...)."""
+    headers = {}
+
+    class Caller:
+        def __init__(self, who):
+            if who not in headers:
+                headers[who] = token_for(people[who], name=f"tests-{who}")
+            self.headers = headers[who]
+            self.client = Client()
+
+        def get(self, path, data=None, **extra):
+            return self.client.get(path, data, **self.headers, **extra)
+
+        def post(self, path, data=None, **extra):
+            if extra.pop("multipart", False):
+                return self.client.post(path, data or {}, **self.headers, **extra)
+            return self.client.post(
+                path,
+                json.dumps(data or {}),
+                content_type="application/json",
+                **self.headers,
+                **extra,
+            )
+
+    return Caller
+
+
+def png(name="photo.png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")

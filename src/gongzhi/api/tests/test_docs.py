@@ -27,11 +27,40 @@ def test_openapi_schema_lists_every_endpoint(db):
     assert schema["openapi"].startswith("3.")
     assert schema["info"]["title"] == "gongzhi API"
     assert schema["info"]["version"] == "1"
+    steps = [
+        "respond",
+        "start",
+        "pause",
+        "resume",
+        "complete",
+        "follow-up",
+        "close",
+        "reopen",
+        "merge",
+        "decline",
+        "to-topic",
+        "co-handlers",
+        "transfer",
+        "transfer/accept",
+        "transfer/refuse",
+        "assign",
+    ]
     assert {
         "/api/v1/me",
         "/api/v1/places/{code}",
         "/api/v1/places/{code}/children",
+        "/api/v1/cases",
+        "/api/v1/cases/duplicates",
+        "/api/v1/cases/{number}",
+        "/api/v1/cases/{number}/photos/{pk}",
+        "/api/v1/cases/{number}/handlers/{handler_id}",
+        "/api/v1/categories",
+        "/api/v1/rates",
+        *(f"/api/v1/cases/{{number}}/{step}" for step in steps),
     } <= set(schema["paths"])
+    assert set(schema["paths"]["/api/v1/cases"]) == {"get", "post"}
+    complete = schema["paths"]["/api/v1/cases/{number}/complete"]["post"]
+    assert "multipart/form-data" in complete["requestBody"]["content"]
     schemes = schema["components"]["securitySchemes"]
     assert {"type": "http", "scheme": "bearer"}.items() <= schemes["ApiTokenAuth"].items()
     assert schemes["SessionAuth"]["in"] == "cookie"
