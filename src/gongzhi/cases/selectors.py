@@ -739,8 +739,12 @@ def inbox_grids_for(*, user: Any) -> QuerySet[Grid]:
 
 
 def inbox_for(*, user: Any, grid: Grid | None = None, **filters: Any) -> QuerySet[Case]:
-    """`cases_for` (same filters, same order), narrowed to the buildings of one grid."""
-    cases = cases_for(user=user, **filters)
+    """`cases_for` (same filters, same order), optionally narrowed to the buildings of one
+    grid, with what an inbox row shows joined in: the place's path up to its community
+    (for `accounts.selectors.place_label`) and the community's settings (for the clocks)."""
+    cases = cases_for(user=user, **filters).select_related(
+        "place__parent__parent__parent__parent", "community__settings"
+    )
     if grid is None:
         return cases
     condition = Q(pk__in=[])
@@ -749,29 +753,24 @@ def inbox_for(*, user: Any, grid: Grid | None = None, **filters: Any) -> QuerySe
     return cases.filter(condition)
 
 
-def case_clock_contexts(*, community_ids: Iterable[int]) -> dict[int, ClockContext]:
-    """The clock context of each community, in one query: their service windows over one
-    shared working-day calendar (for countdowns across many cases at once)."""
-    ids = set(community_ids)
+def case_clock_contexts(*, cases: Iterable[Case]) -> dict[int, ClockContext]:
+    """The clock context of each case's community (keyed by community id): its service
+    window over one working-day calendar shared by all. No query for cases loaded with
+    `community__settings` (as `inbox_for` loads them); one per community otherwise."""
     base = clock_context_for(None)
-    windows = {
-        community_id: (start, end)
-        for community_id, start, end in CommunitySettings.objects.filter(
-            community_id__in=ids
-        ).values_list("community_id", "service_start", "service_end")
-    }
-    return {
-        community_id: (
-            replace(
-                base,
-                service_start=windows[community_id][0],
-                service_end=windows[community_id][1],
+    contexts: dict[int, ClockContext] = {}
+    for case in cases:
+        if case.community_id in contexts:
+            continue
+        try:
+            window = case.community.settings
+        except CommunitySettings.DoesNotExist:
+            contexts[case.community_id] = base
+        else:
+            contexts[case.community_id] = replace(
+                base, service_start=window.service_start, service_end=window.service_end
             )
-            if community_id in windows
-            else base
-        )
-        for community_id in ids
-    }
+    return contexts
 
 
 def case_photo_get(*, user: Any, pk: int) -> CasePhoto:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("places/", include("gongzhi.places.urls")),
     path("inbox/", include("gongzhi.core.urls")),
     path("board/", include("gongzhi.insights.urls")),
+    path("work/", include("gongzhi.cases.urls_worker")),
     path("", include("gongzhi.cases.urls_resident")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
