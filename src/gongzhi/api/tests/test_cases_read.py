@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from gongzhi.accounts.models import PersonalDataAccess
 from gongzhi.cases.models import Case
@@ -274,3 +276,16 @@ def test_duplicates_are_offered_before_reporting(api, report, tree, people):
     texts = {c["number"]: c["text"] for c in seen_by_resident}
     assert texts[first.number] == first.text
     assert texts[neighbour.number] is None
+
+
+def test_the_list_costs_the_same_queries_for_more_cases(api, report):
+    caller = api("worker")
+    report(text="路灯不亮")
+    caller.get("/api/v1/cases")  # the token's first use is noted once; not part of a list
+    with CaptureQueriesContext(connection) as few:
+        caller.get("/api/v1/cases")
+    for n in range(4):
+        report(code="litter", text=f"垃圾堆放 {n}")
+    with CaptureQueriesContext(connection) as many:
+        assert caller.get("/api/v1/cases").json()["count"] == 5
+    assert len(many) == len(few)

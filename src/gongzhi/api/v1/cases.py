@@ -8,6 +8,7 @@ stale one answers 409 with the case's current state and version in `details`.
 """
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -316,7 +317,7 @@ def _detail(user: Any, case: Case, *, with_contact: bool) -> dict[str, Any]:
         "topic_note": case.topic_note,
         "transfer_to": _person(case.transfer_to) if case.transfer_to_id else None,
         "transfer_reason": case.transfer_reason,
-        "contact": contact.__dict__ if contact is not None else None,
+        "contact": asdict(contact) if contact is not None else None,
         "handlers": [_handler(h) for h in selectors.case_handlers_for(user=user, case=case)],
         "timeline": [_event(e) for e in selectors.case_timeline_for(user=user, case=case)],
         "follow_ups": [_follow_up(f) for f in selectors.case_follow_ups_for(user=user, case=case)],
@@ -547,7 +548,7 @@ def case_duplicates(request: HttpRequest, query: Query[DuplicateQuery]):
     if place is None:
         raise ValidationFailed(_("没有这个地点。"), code="unknown_place", field="place")
     return [
-        candidate.__dict__
+        asdict(candidate)
         for candidate in selectors.case_duplicates_for(
             user=request.auth, category=category, place=place, text=query.text
         )

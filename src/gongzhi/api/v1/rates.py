@@ -1,5 +1,6 @@
 """`/rates`: the response, completion, resolution and satisfaction rates (rules §3)."""
 
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -69,7 +70,7 @@ class RatesQuery(Schema):
 
 def _figures(figures: RateFigures) -> dict[str, Any]:
     return {
-        **figures.__dict__,
+        **asdict(figures),
         "response_rate": figures.response_rate,
         "completion_rate": figures.completion_rate,
         "resolution_rate": figures.resolution_rate,
