@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("gongzhi.cases.urls_resident")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
+    path("open311/v2/", include("gongzhi.open311.urls")),
 ]
 
 if settings.GONGZHI_SERVE_MEDIA:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "gongzhi.cases",
     "gongzhi.api",
     "gongzhi.insights",
+    "gongzhi.open311",
 ]
 
 MIDDLEWARE = [
