@@ -380,7 +380,9 @@ def test_the_anonymous_box_is_explained_and_stored(resident_client, tree, slug):
 
 def test_likely_duplicates_are_shown_while_typing(resident_client, report, tree, slug, people):
     neighbour = user_create(actor=None, username="neighbour", name="邻居", phone="13900000002")
-    earlier = report(actor=neighbour, text="1号楼门口的路灯坏了，晚上不亮")
+    earlier = report(
+        actor=neighbour, place=tree["dwelling_102"], text="1号楼门口的路灯坏了，晚上不亮"
+    )
     mine = report(text="1号楼门口路灯坏了")
 
     response = resident_client.get(
@@ -395,10 +397,11 @@ def test_likely_duplicates_are_shown_while_typing(resident_client, report, tree,
 
     assert "这件事可能已经有人反映过" in response.text
     assert earlier.number in response.text and mine.number in response.text
-    # only the resident's own case is linked; the neighbour's words are not shown
+    # only the resident's own case is linked; the neighbour's words and home are not shown
     assert reverse("resident:my_case", args=[mine.number]) in response.text
     assert reverse("resident:my_case", args=[earlier.number]) not in response.text
     assert "晚上不亮" not in response.text
+    assert "102室" not in response.text
 
 
 def test_no_duplicates_without_words(resident_client, report, tree, slug):
