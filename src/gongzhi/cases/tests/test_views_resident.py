@@ -18,6 +18,7 @@ from gongzhi.cases.qr import qr_svg, report_url
 from gongzhi.cases.services import (
     case_complete,
     case_follow_up,
+    case_merge,
     case_respond,
     case_start,
     category_save,
@@ -481,6 +482,21 @@ def test_the_photos_of_a_case_are_shown_on_its_page(resident_client, report):
     else:
         assert url in page.text
         assert resident_client.get(url).status_code == 200
+
+
+def test_a_case_merged_into_a_neighbours_is_followed_there(resident_client, report, people):
+    neighbour = user_create(actor=None, username="neighbour", name="邻居", phone="13900000002")
+    theirs = report(actor=neighbour, text="1号楼门口的路灯坏了")
+    mine = report(text="1号楼门口路灯不亮")
+    case_merge(actor=people["worker"], case=mine, into=theirs)
+
+    page = resident_client.get(reverse("resident:my_case", args=[mine.number]))
+    assert "与其他居民的反映合并办理" in page.text
+    assert reverse("resident:my_case", args=[theirs.number]) in page.text
+
+    joined = resident_client.get(reverse("resident:my_case", args=[theirs.number]))
+    assert joined.status_code == 200
+    assert "您反映的问题已并入这里" in joined.text
 
 
 # --- the rating -----------------------------------------------------------------------------
