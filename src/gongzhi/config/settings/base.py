@@ -183,6 +183,9 @@ GONGZHI = {
     # login throttling: failures per identifier and per IP within the window
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_WINDOW_SECONDS": 900,
+    # behind a proxy, the request header holding the client's address (e.g. HTTP_X_REAL_IP);
+    # empty: REMOTE_ADDR. Only set it when the proxy overwrites that header.
+    "CLIENT_IP_HEADER": os.environ.get("GONGZHI_CLIENT_IP_HEADER", ""),
     # the `working` clock counts these hours on working days (rules §2)
     "WORKING_HOURS": ("09:00", "17:00"),
     # channels notifications go out on (in_app, sms, email, webhook); others are skipped
