@@ -465,6 +465,24 @@ def test_transfer_and_accept(client, report, people):
     assert response.status_code == 302 and fresh(case).lead == people["worker"]
 
 
+def test_only_those_above_the_first_receiver_reassign_directly(client, report, people):
+    case = report()
+    assign = reverse("cases_worker:action", args=[case.number, "assign"])
+    # the grid worker received it first: they may hand it over, not reassign it
+    assert assign not in text(page(client, people["grid_leader"], case_url(case)))
+    assert (
+        act(client, people["grid_leader"], case, "assign", {"to": people["worker"].pk}).status_code
+        == 403
+    )
+    assert assign in text(page(client, people["secretary"], case_url(case)))
+    response = act(client, people["secretary"], case, "assign", {"to": people["worker"].pk})
+    assert response.status_code == 302 and fresh(case).lead == people["worker"]
+    html = text(client.get(case_url(case)))
+    assert "已指派 worker 主办" in html
+    assert re.search(r"主办</span>\s*<strong>worker</strong>", html)
+    assert "（已不再经办）" in html  # the grid worker's row stays, as history
+
+
 def test_refusing_a_transfer_needs_a_reason(client, report, people):
     case = report()
     case = case_transfer(

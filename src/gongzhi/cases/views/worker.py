@@ -70,7 +70,7 @@ from ..forms_worker import (
     entry_place,
     place_candidates,
 )
-from ..models import Case, Category, Channel, PhotoKind
+from ..models import Case, Category, Channel, HandlerKind, PhotoKind
 from ..rules import ENTRY_ROLES
 from ..selectors import (
     WORKER_ROLES,
@@ -227,8 +227,13 @@ def _require_worker(user: Any) -> None:
         raise DjangoPermissionDenied(_("此页面供社区工作人员使用。"))
 
 
+def _can_enter(user: Any) -> bool:
+    """Enters reports for callers and visitors somewhere (supervisors only read)."""
+    return bool(scopes_with_roles(user, ENTRY_ROLES))
+
+
 def _require_entry(user: Any) -> None:
-    if not scopes_with_roles(user, ENTRY_ROLES):
+    if not _can_enter(user):
         raise DjangoPermissionDenied(_("只有社区工作人员可以代为登记诉求。"))
 
 
@@ -288,7 +293,7 @@ def inbox(request):
         "note": note,
         "query": query.urlencode(),
         "now": now,
-        "can_enter": bool(scopes_with_roles(user, ENTRY_ROLES)),
+        "can_enter": _can_enter(user),
     }
     template = "cases/worker/_inbox_table.html" if _is_htmx(request) else "cases/worker/inbox.html"
     return render(request, template, context)
@@ -686,7 +691,12 @@ def _conflict(request, user, case: Case, spec: Action, candidates) -> HttpRespon
 
 
 def _offered_names(user, case: Case) -> list[str]:
+    """The actions to offer: the selector's, less those the service would refuse anyway —
+    assigning a case someone already leads (首接负责: they hand it over, or those above
+    them reassign it) and excluding a case already excluded."""
     names = case_actions_for(user=user, case=case)
+    if "assign" in names and case.lead_id and not rules.has_perm("cases.reassign", user, case):
+        names.remove("assign")
     if "exclude_from_rates" in names and _exclusion(case) is not None:
         names.remove("exclude_from_rates")
     return names
@@ -732,7 +742,11 @@ def _render_case(
                 is_open=is_open,
             )
         )
-    handlers = list(case_handlers_for(user=user, case=case))
+    # The lead first, then the co-handlers; former handlers last.
+    handlers = sorted(
+        case_handlers_for(user=user, case=case),
+        key=lambda h: (not h.is_active, h.kind != HandlerKind.LEAD),
+    )
     leads = rules.has_perm("cases.start", user, case)
     photos = list(case_photos_for(user=user, case=case))
     ctx = case_clock_contexts(cases=[case])[case.community_id]
@@ -750,7 +764,11 @@ def _render_case(
                     prefix="handler",
                     initial={"version": case.version, "handler": h.pk, "status": h.status},
                 )
-                if h.is_active and case.is_open and (h.user_id == user.pk or leads)
+                # A co-handler's part moves on its own; the lead's moves with the case.
+                if h.is_active
+                and h.kind == HandlerKind.CO_HANDLER
+                and case.is_open
+                and (h.user_id == user.pk or leads)
                 else None,
             )
             for h in handlers
@@ -766,6 +784,7 @@ def _render_case(
         "notice": notice,
         "problem": problem,
         "now": now,
+        "can_enter": _can_enter(user),
     }
     template = "cases/worker/_case_panel.html" if _is_htmx(request) else "cases/worker/case.html"
     return render(request, template, context, status=status)
@@ -853,6 +872,7 @@ def _render_entry(request, form: EntryForm, *, reporters=(), saved=None, status:
             "reporters": _reporter_rows(request.user, form.spot.place, reporters),
             "chosen_reporter": form["reporter"].value() or "",
             "saved": saved,
+            "can_enter": True,
         },
         status=status,
     )
