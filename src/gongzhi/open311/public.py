@@ -10,7 +10,7 @@ GET calls need no key, so everything here is written for the whole public:
 - the address and coordinates stop at the building (a dwelling, entrance or street shop
   shows its building, estate or community), so no household is pointed at;
 - the description is plain text (markup removed), with phone numbers masked and the
-  reporter's name hidden; it is withheld altogether when the reporter asked to be
+  reporter's name and dwelling hidden; it is withheld altogether when the reporter asked to be
   anonymous to the public, and for categories about a person at risk or a dispute
   between neighbours, whose words are about other people.
 """

@@ -322,9 +322,13 @@ def _updated_at(case: Case) -> datetime:
 
 
 def _names(case: Case) -> list[str]:
+    """What would point at the reporter in their own words: their name, the contact's,
+    and the dwelling the case is at ("101室", "101")."""
     names = [case.contact_name]
     if case.reporter is not None:
         names.append(case.reporter.name)
+    if case.place.kind == PlaceKind.DWELLING:
+        names += [case.place.name, case.place.segment if len(case.place.segment) >= 3 else ""]
     return names
 
 
