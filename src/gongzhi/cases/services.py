@@ -774,6 +774,7 @@ def case_merge(
         before, now = _snapshot(c), timezone.now()
         from_state = c.state
         c.state = next_state(c.state, CaseAction.MERGE)
+        _leave_pause(c, now=now)
         c.merged_into = target
         c.merged_at = now
         c.next_due_at = None
@@ -883,6 +884,7 @@ def case_to_topic(
         before, now = _snapshot(c), timezone.now()
         from_state = c.state
         c.state = next_state(c.state, CaseAction.TO_TOPIC)
+        _leave_pause(c, now=now)
         c.topic_at = now
         c.topic_note = note
         c.topic_ref = (topic_ref or "").strip()[:64]
@@ -1448,6 +1450,19 @@ def _reopen(case: Case, *, actor: Any, at: datetime, reason: str) -> None:
         public=True,
         data={"reopen_count": case.reopen_count},
     )
+
+
+def _leave_pause(case: Case, *, now: datetime) -> None:
+    """A paused case leaving by another way than resuming (merged, turned into a topic):
+    the pause ends, and its clock time is still recorded."""
+    if case.paused_at is None:
+        return
+    ctx = clock_context_for(case.community)
+    credited, _estimated = clock_elapsed(case.paused_at, now, case.completion_clock, ctx)
+    case.paused_total += credited
+    case.paused_at = None
+    case.paused_from = ""
+    case.pause_reason = ""
 
 
 def _target(policy: Policy, which: str, ctx: ClockContext) -> timedelta:

@@ -2,6 +2,7 @@
 topics, and what residents and handlers are told."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -264,6 +265,21 @@ def test_pause_and_resume_keep_the_reason_and_return_where_they_were(report, peo
         case_pause(actor=people["grid_worker"], case=case, reason="")
     case = case_resume(actor=people["grid_worker"], case=case)
     assert case.state == CaseState.RESPONDED and case.pause_reason == ""
+
+
+def test_a_paused_case_that_is_merged_or_turned_into_a_topic_is_no_longer_paused(report, people):
+    with time_machine.travel(at(2026, 11, 27, 9, 0), tick=False) as clock:
+        original = report(text="路灯不亮")
+        paused = [report(text=f"路灯不亮 {n}") for n in range(2)]
+        for n, case in enumerate(paused):
+            case = case_respond(actor=people["grid_worker"], case=case)
+            paused[n] = case_pause(actor=people["grid_worker"], case=case, reason="等待")
+        clock.move_to(at(2026, 11, 27, 10, 0))
+        merged = case_merge(actor=people["worker"], case=paused[0], into=original)
+        topic = case_to_topic(actor=people["worker"], case=paused[1], note="需要共商")
+    for case in (merged, topic):
+        assert (case.paused_at, case.paused_from, case.pause_reason) == (None, "", "")
+        assert case.paused_total == timedelta(hours=1)
 
 
 def test_a_complaint_reopens_a_completed_case_and_counts(report, people):
