@@ -123,6 +123,7 @@ def _rate_rows(board: CommunityBoard) -> list[dict[str, Any]]:
     """The board's rates table: one row per rate, today and this week side by side."""
     return [
         {
+            "key": key,
             "label": label,
             "hint": hint,
             "today": getattr(board.rates_today, key),
