@@ -114,6 +114,7 @@ def routing_input_for(*, category: Category, place: Place, at: datetime) -> Rout
         for a in holders
     )
     community = place.community
+    community_code = community.code if community is not None else ""
     local = timezone.localtime(at)
     on_duty = tuple(
         Candidate(user_id=r.user_id, name=r.user.display_name, role=Role.COMMUNITY_WORKER)
@@ -125,7 +126,7 @@ def routing_input_for(*, category: Category, place: Place, at: datetime) -> Rout
     )
     workers = tuple(
         Candidate(
-            user_id=a.user_id, name=a.user.display_name, role=a.role, scope_code=community.code
+            user_id=a.user_id, name=a.user.display_name, role=a.role, scope_code=community_code
         )
         for a in RoleAssignment.objects.active()
         .filter(role=Role.COMMUNITY_WORKER, place=community, user__is_active=True)

@@ -169,7 +169,7 @@ def policy_save(*, actor: Any, policy: Policy) -> Policy:
             raise ValidationFailed(_("时限单位无效。"), code="invalid_policy", field=field)
         if getattr(policy, f"{field}_clock") not in ClockKind.values:
             raise ValidationFailed(_("计时方式无效。"), code="invalid_policy", field=field)
-    if policy.community_id is not None and policy.community.kind != PlaceKind.COMMUNITY:
+    if policy.community is not None and policy.community.kind != PlaceKind.COMMUNITY:
         raise ValidationFailed(_("时限只能按居民区单独设置。"), code="invalid_policy")
     clash = Policy.objects.filter(category_id=policy.category_id, community_id=policy.community_id)
     if policy.pk:
@@ -291,7 +291,8 @@ def case_report(
         contact_name=contact_name,
         contact_phone=contact_phone,
     )
-    if place.kind not in REPORTABLE_KINDS or not place.is_active or place.community_id is None:
+    community = place.community
+    if place.kind not in REPORTABLE_KINDS or not place.is_active or community is None:
         raise ValidationFailed(_("请选择居民区内的具体地点。"), code="invalid_place")
     if not category.is_active:
         raise ValidationFailed(_("该类别已停用。"), code="category_inactive")
@@ -304,7 +305,6 @@ def case_report(
         )
     cleaned_answers = clean_answers(category.questions, answers)
     files = _checked_photos(photos)
-    community = place.community
     now = timezone.now()
     policy = policy_for(category=category, community=community)
     ctx = clock_context_for(community)
@@ -530,10 +530,12 @@ def case_resume(
         before, now = _snapshot(c), timezone.now()
         from_state = c.state
         c.state = next_state(c.state, CaseAction.RESUME, paused_from=c.paused_from)
+        paused_at = c.paused_at
+        assert paused_at is not None  # a paused case always has its pause time
         ctx = clock_context_for(c.community)
-        credited, estimated = clock_elapsed(c.paused_at, now, c.completion_clock, ctx)
+        credited, estimated = clock_elapsed(paused_at, now, c.completion_clock, ctx)
         if credited > timedelta(0):
-            if c.completion_due_at > c.paused_at:
+            if c.completion_due_at > paused_at:
                 shifted = deadline_after(c.completion_due_at, credited, c.completion_clock, ctx)
                 c.completion_due_at = shifted.due_at
                 c.completion_due_estimated = c.completion_due_estimated or shifted.estimated
@@ -981,7 +983,7 @@ def case_assign(
         if c.lead_id and not rules.has_perm("cases.reassign", actor, c):
             raise PermissionDenied(
                 _("该诉求由 %(name)s 首接负责，请由其移交，或由书记、街道改派。")
-                % {"name": c.lead.display_name},
+                % {"name": c.lead.display_name if c.lead else ""},
                 code="first_receiver_responsible",
             )
         _require_eligible(to, c)
@@ -1282,7 +1284,11 @@ def cases_close_unanswered(*, now: datetime | None = None, limit: int = 500) -> 
     for pk in ids:
         with transaction.atomic():
             c = _load_for_update(pk)
-            if c.state != CaseState.COMPLETED or c.completed_at > now - FOLLOW_UP_NO_ANSWER_AFTER:
+            if (
+                c.state != CaseState.COMPLETED
+                or c.completed_at is None
+                or c.completed_at > now - FOLLOW_UP_NO_ANSWER_AFTER
+            ):
                 continue
             before = _snapshot(c)
             FollowUp.objects.create(
