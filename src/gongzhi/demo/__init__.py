@@ -13,6 +13,8 @@ from typing import Protocol
 
 from django.utils.translation import gettext as _
 
+from gongzhi.open311 import demo as open311_demo
+
 from . import people, places
 from .context import DemoContext, Writer
 from .people import DEMO_PASSWORD
@@ -24,7 +26,7 @@ class Builder(Protocol):
     def build(self, ctx: DemoContext) -> None: ...
 
 
-BUILDERS: list[Builder] = [places, people]
+BUILDERS: list[Builder] = [places, people, open311_demo]
 
 __all__ = ["BUILDERS", "DEMO_PASSWORD", "DemoContext", "build"]
 
