@@ -1434,6 +1434,9 @@ def _reopen(case: Case, *, actor: Any, at: datetime, reason: str) -> None:
     case.completed_by = None
     case.followed_up_at = None
     case.closed_at = None
+    # A case reopened after its topic closed is being worked on again: it no longer
+    # counts as done by its topic in the rates (`topic_ref` keeps the link).
+    case.topic_at = None
     ctx = clock_context_for(case.community)
     due = deadline_after(at, case.completion_target, case.completion_clock, ctx)
     case.completion_due_at = due.due_at

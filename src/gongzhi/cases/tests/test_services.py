@@ -353,6 +353,10 @@ def test_a_case_turned_into_a_topic_closes_with_the_topic(report, people):
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED
     assert "新增车位230个" in case.events.filter(kind=EventKind.CLOSED).get().note
+    # A complaint afterwards puts it back to work: no longer done by its topic.
+    case = case_reopen(actor=people["resident"], case=case, reason="还是没有车位")
+    assert case.state == CaseState.IN_PROGRESS
+    assert case.topic_at is None and case.topic_ref == "deliberation.topic:7"
 
 
 # --- who handles it -------------------------------------------------------------------

@@ -264,7 +264,7 @@ def test_random_lifecycles_never_reach_an_impossible_state(tree, people, categor
             if case.state == CaseState.COMPLETED:
                 assert case.completed_at and case.completed_by_id
             if case.state in OPEN_STATES:
-                assert case.completed_at is None
+                assert case.completed_at is None and case.topic_at is None
             if case.state == CaseState.CLOSED:
                 follow_up = FollowUp.objects.filter(case=case, round=case.reopen_count).first()
                 assert follow_up is not None or case.topic_at is not None
