@@ -36,10 +36,17 @@ CHROMIUM_ARGS = [
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Marks browser tests before `-m` selects, so `-m "not e2e"` excludes them."""
+    """Marks browser tests before `-m` selects, so `-m "not e2e"` excludes them.
+
+    The live server needs committed data, so each browser test runs with a transactional
+    database, emptied afterwards. Every one of them also restores what the migrations
+    seeded (the default categories, content types) before it starts: mixing tests that do
+    with tests that do not makes the restore collide with rows a plain flush re-creates.
+    """
     for item in items:
         if E2E_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
 @pytest.fixture(scope="session")
