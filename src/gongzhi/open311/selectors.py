@@ -174,7 +174,7 @@ def _nearest_building(jurisdiction: Place, lat: Decimal, long: Decimal) -> Place
     ).values_list("pk", "latitude", "longitude")
     best: tuple[float, int] | None = None
     for pk, b_lat, b_long in buildings:
-        metres = _distance(float(lat), float(long), float(b_lat), float(b_long))
+        metres = _distance(float(lat), float(long), float(b_lat or 0), float(b_long or 0))
         if metres <= NEAREST_BUILDING_METRES and (best is None or metres < best[0]):
             best = (metres, pk)
     return Place.objects.get(pk=best[1]) if best else None
@@ -311,14 +311,14 @@ def _local(moment: datetime) -> str:
 
 def _updated_at(case: Case) -> datetime:
     # GeoReport v2: for a closed request, the moment it was closed.
-    closed_at = {
+    closing: dict[str, datetime | None] = {
         CaseState.COMPLETED: case.completed_at,
         CaseState.FOLLOWED_UP: case.completed_at,
         CaseState.CLOSED: case.closed_at,
         CaseState.MERGED: case.merged_at,
         CaseState.DECLINED: case.declined_at,
-    }.get(case.state)
-    return closed_at or case.updated_at
+    }
+    return closing.get(str(case.state)) or case.updated_at
 
 
 def _names(case: Case) -> list[str]:
