@@ -5,7 +5,7 @@ Who sees which cases:
 - case staff (grid workers and leaders, community workers, secretary, director) and
   supervisors see the cases under the places their roles reach;
 - anyone who handles or handled a case (a property manager, owners' committee member or
-  mediator it was routed to) sees that case;
+  mediator it was routed to) sees that case, and so does the person asked to take it over;
 - residents see the cases they reported (and those their duplicates were merged into),
   and only the public steps of the timeline;
 - an administrator sees everything (to configure, not to handle).
@@ -53,7 +53,7 @@ from .models import (
     Satisfaction,
 )
 from .routing import GRID_ROLES, Candidate, RoutingInput
-from .rules import CASE_STAFF_ROLES, ENTRY_ROLES, HANDLER_ROLES
+from .rules import CASE_STAFF_ROLES, ENTRY_ROLES, HANDLER_ROLES, is_reporter
 from .states import OPEN_STATES, CaseAction, CaseState, allowed_actions
 
 # Roles that see every case under their scope (rates included).
@@ -159,6 +159,8 @@ def _visible(user: Any) -> Q | None:
         Q(reporter=user)
         | Q(Exists(Case.objects.filter(merged_into=OuterRef("pk"), reporter=user)))
         | Q(Exists(CaseHandler.objects.filter(case=OuterRef("pk"), user=user)))
+        # Asked to take it over: they must read it to accept or refuse (`cases.view`).
+        | Q(transfer_to=user)
     )
     for scope in scopes_with_roles(user, SCOPE_ROLES):
         if scope.everywhere:
@@ -721,6 +723,28 @@ def report_places_for(*, community: Place) -> QuerySet[Place]:
 
 # Who works from the inbox: everyone a case can be routed to, and those who supervise them.
 WORKER_ROLES = HANDLER_ROLES | SUPERVISOR_ROLES | {Role.ADMINISTRATOR}
+
+
+# The pages a case opens on (`case_page_for`).
+WORKER_PAGE = "worker"
+REPORTER_PAGE = "reporter"
+
+
+def case_page_for(*, user: Any, number: str) -> str:
+    """Which page shows `user` the case a link names (a notification's link says only the
+    number): `WORKER_PAGE` for the handling side who work from the inbox — those who may
+    read its internal steps, or are asked to take it over — and `REPORTER_PAGE` for its
+    reporter (or the reporter of a duplicate merged into it). Anyone else gets NotFound,
+    as for a number that does not exist."""
+    case = case_get(user=user, number=number)
+    works_here = bool(scopes_with_roles(user, WORKER_ROLES))
+    if works_here and (
+        rules.has_perm("cases.view_internal", user, case) or case.transfer_to_id == user.pk
+    ):
+        return WORKER_PAGE
+    if is_reporter(user, case):
+        return REPORTER_PAGE
+    raise NotFound()
 
 
 def inbox_communities_for(*, user: Any) -> QuerySet[Place]:

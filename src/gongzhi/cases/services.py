@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -1810,7 +1811,9 @@ def _tell_handlers(
 
 
 def _link(case: Case) -> str:
-    return f"/cases/{case.number}/"
+    # One address for everyone told: it sends the handlers to the worker's page and the
+    # reporter to 我的诉求.
+    return reverse("cases:case_open", args=[case.number])
 
 
 def _local(moment: datetime) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("inbox/", include("gongzhi.core.urls")),
     path("board/", include("gongzhi.insights.urls")),
     path("work/", include("gongzhi.cases.urls_worker")),
+    path("cases/", include("gongzhi.cases.urls")),
     path("", include("gongzhi.cases.urls_resident")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
