@@ -4,8 +4,8 @@
 
 Without --database-url it uses a new SQLite file (WAL, as in production) in a temporary
 directory. It prints three figures: a file of dwellings only, a file with one resident per
-dwelling (each registered through accounts.services.resident_from_roster), and the second
-file imported again (which must change nothing).
+dwelling (registered in batches through accounts.services.residents_from_roster), and the
+second file imported again (which must change nothing).
 """
 
 import argparse

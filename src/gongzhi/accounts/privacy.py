@@ -33,6 +33,11 @@ def mask_phone(phone: str | None) -> str:
     return "*" * len(phone)
 
 
+def mask_name(name: str) -> str:
+    """A person's name with all but its first character hidden (张三丰 → 张**)."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
 def phone_for_viewer(
     *,
     viewer: Any,

@@ -2,11 +2,14 @@
 
 import math
 import secrets
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -16,7 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from gongzhi.core.audit import audit_record
+from gongzhi.core.audit import audit_record, audit_record_many
 from gongzhi.core.errors import (
     InvalidTransition,
     PermissionDenied,
@@ -25,6 +28,7 @@ from gongzhi.core.errors import (
 )
 from gongzhi.core.notifications import notify
 from gongzhi.core.sms import sms_send
+from gongzhi.core.text import normalise
 from gongzhi.places.models import Grid, Place, PlaceKind
 
 from .models import (
@@ -39,6 +43,7 @@ from .models import (
     User,
     phone_validator,
 )
+from .privacy import mask_name
 from .selectors import place_label, residency_verifiers
 
 # What a person may say they are to each kind of place.
@@ -127,13 +132,16 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment) -> RoleAssignment:
     return assignment
 
 
-def _generated_username() -> str:
-    # Residents sign in with their phone; the username only has to be unique and must
-    # never look like a phone number (the backend matches either).
-    while True:
-        candidate = f"u{secrets.token_hex(5)}"
-        if not User.objects.filter(username=candidate).exists():
-            return candidate
+def _generated_usernames(count: int) -> list[str]:
+    # Residents sign in with their phone; a username only has to be unique and must
+    # never look like a phone number (the backend matches either). One query per round;
+    # a second round needs two random 40-bit names to collide.
+    chosen: set[str] = set()
+    while len(chosen) < count:
+        fresh = {f"u{secrets.token_hex(5)}" for _ in range(count - len(chosen))} - chosen
+        taken = User.objects.filter(username__in=fresh).values_list("username", flat=True)
+        chosen |= fresh - set(taken)
+    return list(chosen)
 
 
 def _check_phone(phone: str) -> None:
@@ -161,90 +169,346 @@ def _check_residency_place(place: Place, relation: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class RosterResident:
+    """One resident row of a community's roster (花名册): who, their phone if they have
+    one, which dwelling (or street shop), and as what."""
+
+    name: str
+    phone: str | None
+    dwelling: Place
+    relation: str
+
+
+class RosterRefused(ValidationFailed):
+    """Rows that `residents_from_roster` will not register; nothing of the batch is written.
+
+    `problems` maps the index of each refused row to why: an error with its own code
+    (`name_required`, `invalid_phone`, `residency_relation_invalid`, `phone_other_name`…).
+    """
+
+    code = "roster_refused"
+
+    def __init__(self, problems: dict[int, ValidationFailed]) -> None:
+        self.problems = dict(sorted(problems.items()))
+        super().__init__(
+            _("花名册中有 %(n)d 行无法登记。") % {"n": len(problems)},
+            rows={index: str(problem.message) for index, problem in self.problems.items()},
+        )
+
+
+def residents_from_roster(*, actor: Any, rows: Sequence[RosterResident]) -> list[User]:
+    """Record residents from a community's roster (花名册) as verified at their dwellings.
+
+    Each person is found by phone, or created as an inactive account with no usable
+    password that they later activate with a code sent to that phone. Without a phone, a
+    roster resident of the same name at the same dwelling is the same person. Each tie is
+    verified at once (the roster is the community's own record) and gives the resident
+    (or street-shop) role at the place. What is already so changes nothing, so a roster
+    can be imported again; a person named twice in the batch is one person.
+
+    All rows or none: a row without a name, with a bad phone, with a relation that does
+    not fit the place, or with a phone already registered under another name is refused,
+    and `RosterRefused` lists every such row while nothing is written. Returns the person
+    of each row, in order.
+
+    The number of queries does not grow with the rows (lookups by phone and dwelling,
+    bulk inserts and updates, one audit event per person created, tie verified and role
+    given, inserted in bulk); batches of about a thousand rows keep each statement small.
+    """
+    rows = [_roster_cleaned(row) for row in rows]
+    problems = _roster_row_problems(rows)
+    verifier = actor if getattr(actor, "is_authenticated", False) else None
+    now = timezone.now()
+    with transaction.atomic():
+        # The places import hands over dwellings with only a few fields loaded.
+        dwellings = Place.objects.filter(pk__in={row.dwelling.pk for row in rows})
+        communities = {
+            pk: community
+            for pk, community in dwellings.values_list("pk", "community_id")
+            if community is not None
+        }
+        for index, row in enumerate(rows):
+            if index not in problems and row.dwelling.pk not in communities:
+                problems[index] = ValidationFailed(
+                    _("该地点不属于任何居民区。"), code="place_without_community"
+                )
+        people = _roster_people(rows)
+        registered = {user.phone: user.name for user in people.values() if user.phone}
+        _roster_name_problems(rows, registered, problems)
+        if problems:
+            raise RosterRefused(problems)
+        users, created, named = _roster_users(rows, people)
+        existing_ids = {user.pk for user in users} - {user.pk for user in created}
+        verified = _roster_residencies(
+            rows, users, communities, existing_ids=existing_ids, verifier=verifier, now=now
+        )
+        assignments = _roster_roles(
+            rows, users, verified, existing_ids=existing_ids, verifier=verifier, now=now
+        )
+        audit_record_many(
+            actor=actor,
+            verb="user.create",
+            changes=[(u, None, {"username": u.username, "source": "roster"}) for u in created],
+        )
+        audit_record_many(
+            actor=actor,
+            verb="user.update",
+            changes=[(u, {"name": ""}, {"name": u.name, "source": "roster"}) for u in named],
+        )
+        audit_record_many(
+            actor=actor,
+            verb="residency.verify",
+            changes=[
+                (r, before, {"status": r.status, "relation": r.relation, "source": "roster"})
+                for r, before in verified.values()
+            ],
+        )
+        audit_record_many(
+            actor=actor,
+            verb="role.assign",
+            changes=[
+                (a, None, {"user": a.user_id, "role": a.role, "place": a.place_id, "grid": None})
+                for a in assignments
+            ],
+        )
+    for user in users:
+        user.__dict__.pop("_gongzhi_scopes", None)
+    return users
+
+
 def resident_from_roster(
     *, actor: Any, name: str, phone: str | None, dwelling: Place, relation: str
 ) -> User:
-    """Record a resident from the community's roster (花名册) as verified at `dwelling`.
+    """One roster row: `residents_from_roster` for a single resident (the demo, tests).
 
-    The person is found by phone, or created as an inactive account with no usable
-    password that they later activate with a code sent to that phone. Without a phone,
-    a roster resident of the same name at the same dwelling is the same person. The tie
-    is verified at once (the roster is the community's own record) and gives the
-    resident (or street-shop) role at the place. Running the same row again changes
-    nothing, so an import can be repeated.
+    A refused row raises its own error (a `ValidationFailed` with the row's code).
     """
-    name = name.strip()
-    phone = (phone or "").strip() or None
-    if not name:
-        raise ValidationFailed(_("请填写姓名。"), code="name_required")
-    if phone:
-        _check_phone(phone)
-    _check_residency_place(dwelling, relation)
-    with transaction.atomic():
-        user = _roster_person(name=name, phone=phone, dwelling=dwelling)
-        created = user is None
-        if user is None:
-            user = User(username=_generated_username(), name=name, phone=phone, is_active=False)
-            user.set_unusable_password()
-            user.save()
-            audit_record(
-                actor=actor,
-                verb="user.create",
-                obj=user,
-                after={"username": user.username, "source": "roster"},
+    row = RosterResident(name=name, phone=phone, dwelling=dwelling, relation=relation)
+    try:
+        return residents_from_roster(actor=actor, rows=[row])[0]
+    except RosterRefused as refused:
+        raise refused.problems[0] from None
+
+
+def residents_from_roster_problems(
+    *, rows: Sequence[RosterResident]
+) -> dict[int, ValidationFailed]:
+    """What `residents_from_roster` would refuse among `rows`, by index; writes nothing.
+
+    The places import asks before it writes anything, so that these problems are listed
+    with every other problem in the file. The dwellings need not be saved yet. One query.
+    """
+    rows = [_roster_cleaned(row) for row in rows]
+    problems = _roster_row_problems(rows)
+    phones = {row.phone for row in rows if row.phone}
+    registered = {
+        phone: name
+        for phone, name in User.objects.filter(phone__in=phones).values_list("phone", "name")
+        if phone
+    }
+    _roster_name_problems(rows, registered, problems)
+    return problems
+
+
+def _roster_cleaned(row: RosterResident) -> RosterResident:
+    return RosterResident(
+        name=row.name.strip(),
+        phone=(row.phone or "").strip() or None,
+        dwelling=row.dwelling,
+        relation=row.relation,
+    )
+
+
+def _roster_row_problems(rows: list[RosterResident]) -> dict[int, ValidationFailed]:
+    problems: dict[int, ValidationFailed] = {}
+    for index, row in enumerate(rows):
+        try:
+            if not row.name:
+                raise ValidationFailed(_("请填写姓名。"), code="name_required")
+            if row.phone:
+                _check_phone(row.phone)
+            _check_residency_place(row.dwelling, row.relation)
+        except ValidationFailed as problem:
+            problems[index] = problem
+    return problems
+
+
+def _roster_name_problems(
+    rows: list[RosterResident], registered: dict[str, str], problems: dict[int, ValidationFailed]
+) -> None:
+    # A phone registered under another name is most likely a typo in the roster, and
+    # linking it would give a stranger a verified tie to the dwelling. `registered`
+    # (phone → name) grows with the rows: the first row of a new phone names its person.
+    for index, row in enumerate(rows):
+        if index in problems or not row.phone:
+            continue
+        name = registered.get(row.phone)
+        if not name:
+            registered[row.phone] = row.name
+        elif normalise(name) != normalise(row.name):
+            problems[index] = ValidationFailed(
+                _("系统中该手机号登记的姓名是“%(name)s”，与表中姓名不一致。")
+                % {"name": mask_name(name)},
+                code="phone_other_name",
             )
-        elif not user.name:
-            user.name = name
-            user.save(update_fields=["name"])
-        residency = (
-            Residency.objects.select_for_update()
-            .filter(user=user, place=dwelling)
-            .exclude(status__in=[ResidencyStatus.REJECTED, ResidencyStatus.ENDED])
-            .first()
+
+
+_PersonKey = str | tuple[str, int]
+
+
+def _person_key(row: RosterResident) -> _PersonKey:
+    return row.phone or (row.name, row.dwelling.pk)
+
+
+def _roster_people(rows: list[RosterResident]) -> dict[_PersonKey, User]:
+    """The people the rows already name, locked: by phone, or (without a phone) by name
+    among the roster residents of the same dwelling."""
+    phones = {row.phone for row in rows if row.phone}
+    unphoned = {(row.name, row.dwelling.pk) for row in rows if not row.phone}
+    by_name: dict[_PersonKey, int] = {}
+    if unphoned:
+        found = (
+            Residency.objects.filter(
+                source="roster",
+                user__phone__isnull=True,
+                user__name__in={name for name, _place in unphoned},
+                place_id__in={place for _name, place in unphoned},
+            )
+            .order_by("user_id")
+            .values_list("user__name", "place_id", "user_id")
         )
-        before = {"status": residency.status, "relation": residency.relation} if residency else {}
+        for name, place_id, user_id in found:
+            by_name.setdefault((name, place_id), user_id)
+    users = {
+        user.pk: user
+        for user in User.objects.select_for_update().filter(
+            Q(phone__in=phones) | Q(pk__in=set(by_name.values()))
+        )
+    }
+    people: dict[_PersonKey, User] = {user.phone: user for user in users.values() if user.phone}
+    people.update({key: users[pk] for key, pk in by_name.items()})
+    return people
+
+
+def _roster_users(
+    rows: list[RosterResident], people: dict[_PersonKey, User]
+) -> tuple[list[User], list[User], list[User]]:
+    """The person of each row, the people created, and the people found without a name
+    (they take the roster's)."""
+    users: list[User] = []
+    created: list[User] = []
+    named: list[User] = []
+    for row in rows:
+        key = _person_key(row)
+        user = people.get(key)
+        if user is None:
+            # What set_unusable_password() stores, but one random token per person:
+            # make_password(None) draws its 40 characters one by one (0.1 ms a person).
+            password = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(
+                UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2
+            )
+            user = people[key] = User(
+                name=row.name, phone=row.phone, is_active=False, password=password
+            )
+            created.append(user)
+        elif not user.name:
+            user.name = row.name
+            named.append(user)
+        users.append(user)
+    for user, username in zip(created, _generated_usernames(len(created)), strict=True):
+        user.username = username
+    User.objects.bulk_create(created)
+    User.objects.bulk_update(named, ["name"])
+    return users, created, named
+
+
+def _roster_residencies(
+    rows: list[RosterResident],
+    users: list[User],
+    communities: dict[int, int],
+    *,
+    existing_ids: set[int],
+    verifier: User | None,
+    now: datetime,
+) -> dict[tuple[int, int], tuple[Residency, dict[str, str]]]:
+    """Verify each row's tie (a new one, or the live one the person already has there);
+    returns the ties verified or changed, keyed by (user, place), with their state before."""
+    live = {
+        (r.user_id, r.place_id): r
+        for r in Residency.objects.select_for_update()
+        .filter(user_id__in=existing_ids, place_id__in={row.dwelling.pk for row in rows})
+        .exclude(status__in=[ResidencyStatus.REJECTED, ResidencyStatus.ENDED])
+    }
+    changed: dict[tuple[int, int], tuple[Residency, dict[str, str]]] = {}
+    for row, user in zip(rows, users, strict=True):
+        key = (user.pk, row.dwelling.pk)
+        residency = live.get(key)
         if residency is None:
-            residency = Residency(
+            residency = live[key] = Residency(
                 user=user,
-                place=dwelling,
-                community=_community_of(dwelling),
-                claimed_relation=relation,
+                place_id=row.dwelling.pk,
+                community_id=communities[row.dwelling.pk],
+                claimed_relation=row.relation,
                 source="roster",
             )
-        if (
-            created
-            or residency.status != ResidencyStatus.VERIFIED
-            or residency.relation != relation
-        ):
-            residency.relation = relation
-            residency.status = ResidencyStatus.VERIFIED
-            residency.verified_by = actor if getattr(actor, "is_authenticated", False) else None
-            residency.verified_at = timezone.now()
-            residency.save()
-            audit_record(
-                actor=actor,
-                verb="residency.verify",
-                obj=residency,
-                before=before,
-                after={"status": residency.status, "relation": relation, "source": "roster"},
-            )
-            role_assign(actor=actor, user=user, role=ROLE_FOR_KIND[dwelling.kind], place=dwelling)
-    return user
-
-
-def _roster_person(*, name: str, phone: str | None, dwelling: Place) -> User | None:
-    if phone:
-        return User.objects.select_for_update().filter(phone=phone).first()
-    return (
-        User.objects.select_for_update()
-        .filter(
-            name=name,
-            phone__isnull=True,
-            residencies__place=dwelling,
-            residencies__source="roster",
-        )
-        .first()
+        if residency.status == ResidencyStatus.VERIFIED and residency.relation == row.relation:
+            continue
+        before = {"status": residency.status, "relation": residency.relation}
+        changed.setdefault(key, (residency, before if residency.pk else {}))
+        residency.relation = row.relation
+        residency.status = ResidencyStatus.VERIFIED
+        residency.verified_by = verifier
+        residency.verified_at = now
+        residency.updated_at = now
+    new = [r for r, _before in changed.values() if r.pk is None]
+    old = [r for r, _before in changed.values() if r.pk is not None]
+    Residency.objects.bulk_create(new)
+    Residency.objects.bulk_update(
+        old, ["relation", "status", "verified_by", "verified_at", "updated_at"]
     )
+    return changed
+
+
+def _roster_roles(
+    rows: list[RosterResident],
+    users: list[User],
+    verified: dict[tuple[int, int], tuple[Residency, dict[str, str]]],
+    *,
+    existing_ids: set[int],
+    verifier: User | None,
+    now: datetime,
+) -> list[RoleAssignment]:
+    """The resident (or street-shop) role at each place where a tie was just verified:
+    given, or made active again; returns the assignments given or revived."""
+    wanted: dict[tuple[int, str, int], User] = {}
+    for row, user in zip(rows, users, strict=True):
+        if (user.pk, row.dwelling.pk) in verified:
+            wanted[(user.pk, ROLE_FOR_KIND[row.dwelling.kind], row.dwelling.pk)] = user
+    held = {
+        (a.user_id, a.role, a.place_id): a
+        for a in RoleAssignment.objects.select_for_update().filter(
+            user_id__in=existing_ids & {user_id for user_id, _role, _place in wanted},
+            role__in={role for _user, role, _place in wanted},
+            place_id__in={place for _user, _role, place in wanted},
+            grid__isnull=True,
+        )
+    }
+    given: list[RoleAssignment] = []
+    revived: list[RoleAssignment] = []
+    for key, user in wanted.items():
+        assignment = held.get(key)
+        if assignment is None:
+            given.append(
+                RoleAssignment(user=user, role=key[1], place_id=key[2], granted_by=verifier)
+            )
+        elif not assignment.is_active:
+            assignment.is_active = True
+            assignment.updated_at = now
+            revived.append(assignment)
+    RoleAssignment.objects.bulk_create(given)
+    RoleAssignment.objects.bulk_update(revived, ["is_active", "updated_at"])
+    return given + revived
 
 
 # --- one-time codes -------------------------------------------------------------------
@@ -536,7 +800,7 @@ def resident_register(*, phone: str, code: str, name: str, password: str = "") -
         raise ValidationFailed(_("请填写姓名。"), code="name_required")
     _check_phone(phone)
     _otp_check_phone_fits(phone=phone, purpose=OtpPurpose.REGISTER)
-    user = User(username=_generated_username(), name=name, phone=phone)
+    user = User(username=_generated_usernames(1)[0], name=name, phone=phone)
     if password:
         _check_password(password, user)
     otp_verify(phone=phone, purpose=OtpPurpose.REGISTER, code=code)

@@ -1,5 +1,6 @@
 """Writing the audit trail. Every service calls `audit_record` inside its transaction."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -25,6 +26,37 @@ def audit_record(
         object_id=str(obj.pk),
         before=_jsonable(before or {}),
         after=_jsonable(after or {}),
+    )
+
+
+def audit_record_many(
+    *,
+    actor: Any,
+    verb: str,
+    changes: Iterable[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]],
+) -> list[AuditEvent]:
+    """Append one audit event per (obj, before, after), inserted in bulk.
+
+    For services that write many rows in one go (the roster import): each object still
+    gets its own event, found by its type and id like any other, at a constant number of
+    queries instead of one per row.
+    """
+    at = timezone.now()
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                at=at,
+                actor=actor,
+                verb=verb,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                before=_jsonable(before or {}),
+                after=_jsonable(after or {}),
+            )
+            for obj, before, after in changes
+        ],
+        batch_size=1000,
     )
 
 

@@ -37,8 +37,13 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from gongzhi.accounts.models import Relation, Residency, ResidencyStatus, User
-from gongzhi.accounts.services import resident_from_roster
+from gongzhi.accounts.models import Relation, Residency, ResidencyStatus
+from gongzhi.accounts.services import (
+    RosterRefused,
+    RosterResident,
+    residents_from_roster,
+    residents_from_roster_problems,
+)
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import DomainError, ValidationFailed
 from gongzhi.core.text import normalise as _normalise
@@ -366,11 +371,6 @@ def grid_segment_for(name: str) -> str | None:
     if _ALNUM.match(core):
         return "G" + (str(int(core)) if core.isdigit() else core.upper())
     return None
-
-
-def mask_name(name: str) -> str:
-    """A person's name with all but its first character hidden (张三丰 → 张**)."""
-    return name[:1] + "*" * (len(name) - 1)
 
 
 def _sort_key(segment: str) -> int:
@@ -750,8 +750,8 @@ def roster_import(
     In one transaction: the estates, buildings, entrances and dwellings the file names
     and the tree lacks are bulk-created (codes from the names), dwellings with no area
     get the file's area, buildings join the grid the file names (created if needed), and
-    each resident not yet registered at the dwelling is registered through
-    `accounts.services.resident_from_roster`. A dry run does all of it and rolls back,
+    the residents not yet registered at their dwelling are registered in batches through
+    `accounts.services.residents_from_roster`. A dry run does all of it and rolls back,
     so its report is exactly what the import would do.
     """
     if community.kind != PlaceKind.COMMUNITY:
@@ -774,7 +774,7 @@ def roster_import(
             plan = _Plan(community)
             for row in sheet.rows:
                 plan.add(row)
-            plan.check_people(sheet.rows)
+            plan.check_people()
             if plan.errors:
                 report.errors = plan.errors
                 raise _Abort
@@ -784,7 +784,7 @@ def roster_import(
                 report,
                 actor=actor,
                 community=community,
-                register=resident_from_roster,
+                register=residents_from_roster,
                 progress=progress,
             )
             if report.errors:
@@ -843,23 +843,14 @@ class _Plan:
             if re.fullmatch(re.escape(community.code) + r"-E\d+", code)
         ]
 
-    def check_people(self, rows: list[RosterRow]) -> None:
-        """A phone already in the system under another name is most likely a typo in the
-        file: linking it would give a stranger a verified tie to the dwelling."""
-        phones = {row.phone for row in rows if row.phone}
-        known = dict(
-            User.objects.filter(phone__in=phones).exclude(name="").values_list("phone", "name")
-        )
-        for row in rows:
-            name = known.get(row.phone) if row.phone else None
-            if name and normalise(name) != normalise(row.name):
-                self.errors.append(
-                    row.error(
-                        "phone",
-                        _("系统中该手机号登记的姓名是“%(name)s”，与表中姓名不一致。")
-                        % {"name": mask_name(name)},
-                    )
-                )
+    def check_people(self) -> None:
+        """What the accounts service would refuse about the residents — above all a phone
+        already registered under another name — found before anything is written, so that
+        it is listed with every other problem in the file."""
+        residents = [(row, dwelling) for row, dwelling in self.rows_by_dwelling if row.has_resident]
+        problems = residents_from_roster_problems(rows=[_resident(*pair) for pair in residents])
+        for index, problem in problems.items():
+            self.errors.append(_resident_error(residents[index][0], problem))
 
     def _index(self, place: Place) -> None:
         self.by_code[place.code] = place
@@ -1033,6 +1024,26 @@ class _Plan:
                 report.grid_buildings_added += len(missing)
 
 
+# Residents are registered this many at a time: few statements, and a progress bar that moves.
+RESIDENT_BATCH = 1000
+# Where a refusal of the accounts service points in the file (the name column otherwise).
+_COLUMN_FOR_PROBLEM = {
+    "invalid_phone": "phone",
+    "phone_other_name": "phone",
+    "residency_relation_invalid": "relation",
+}
+
+
+def _resident(row: RosterRow, dwelling: Place) -> RosterResident:
+    return RosterResident(
+        name=row.name, phone=row.phone or None, dwelling=dwelling, relation=row.relation
+    )
+
+
+def _resident_error(row: RosterRow, problem: DomainError) -> RowError:
+    return row.error(_COLUMN_FOR_PROBLEM.get(problem.code, "name"), str(problem.message))
+
+
 def _register_residents(
     plan: _Plan,
     report: RosterReport,
@@ -1042,10 +1053,11 @@ def _register_residents(
     register: Callable[..., Any],
     progress: Progress | None,
 ) -> None:
-    """Register each resident row through the accounts service; collect its refusals.
+    """Register the residents through the accounts service, a batch at a time; collect
+    its refusals.
 
     Rows whose resident is already verified at the dwelling with the same relation are
-    counted and skipped without a call, so a repeated import writes nothing at all.
+    counted and left out, so a repeated import writes nothing at all.
     """
     verified: dict[tuple[str, int], str] = {}
     rows = (
@@ -1059,23 +1071,27 @@ def _register_residents(
         elif source == "roster":
             verified[("name:" + normalise(name), place_id)] = relation
     residents = [(row, dwelling) for row, dwelling in plan.rows_by_dwelling if row.has_resident]
+    todo = [
+        (row, dwelling)
+        for row, dwelling in residents
+        if verified.get((row.person_key, dwelling.pk)) != row.relation
+    ]
+    report.existing["resident"] += len(residents) - len(todo)
     label = _("登记居民")
-    for done, (row, dwelling) in enumerate(residents, start=1):
-        if verified.get((row.person_key, dwelling.pk)) == row.relation:
-            report.existing["resident"] += 1
+    done = len(residents) - len(todo)
+    if progress and residents:
+        progress(label, done, len(residents))
+    for start in range(0, len(todo), RESIDENT_BATCH):
+        batch = todo[start : start + RESIDENT_BATCH]
+        try:
+            register(actor=actor, rows=[_resident(*pair) for pair in batch])
+        except RosterRefused as refused:
+            report.errors.extend(
+                _resident_error(batch[index][0], problem)
+                for index, problem in refused.problems.items()
+            )
         else:
-            try:
-                register(
-                    actor=actor,
-                    name=row.name,
-                    phone=row.phone or None,
-                    dwelling=dwelling,
-                    relation=row.relation,
-                )
-            except DomainError as error:
-                report.errors.append(row.error("name", str(error.message)))
-            else:
-                report.created["resident"] += 1
-                verified[(row.person_key, dwelling.pk)] = row.relation
-        if progress and (done % 100 == 0 or done == len(residents)):
+            report.created["resident"] += len(batch)
+        done += len(batch)
+        if progress:
             progress(label, done, len(residents))

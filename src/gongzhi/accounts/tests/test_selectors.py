@@ -84,13 +84,13 @@ def test_a_persons_residencies_are_theirs_only_newest_first(people, tree):
     from gongzhi.accounts.models import Relation
     from gongzhi.accounts.services import resident_from_roster
 
-    def roster(phone, dwelling):
+    def roster(name, phone, dwelling):
         return resident_from_roster(
-            actor=None, name="居民", phone=phone, dwelling=tree[dwelling], relation=Relation.FAMILY
+            actor=None, name=name, phone=phone, dwelling=tree[dwelling], relation=Relation.FAMILY
         )
 
     resident = people["resident"]
-    roster(resident.phone, "dwelling")
-    roster("13700001111", "dwelling_102")
-    roster(resident.phone, "dwelling_201")
+    roster(resident.name, resident.phone, "dwelling")
+    roster("居民", "13700001111", "dwelling_102")
+    roster(resident.name, resident.phone, "dwelling_201")
     assert [r.place.name for r in residencies_for_user(user=resident)] == ["201室", "101室"]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from gongzhi.accounts.models import Relation, Residency, ResidencyStatus, User
-from gongzhi.accounts.services import resident_from_roster
+from gongzhi.accounts.services import RosterRefused, residents_from_roster
 from gongzhi.core.errors import ValidationFailed
 from gongzhi.core.models import AuditEvent
 from gongzhi.places.models import Grid, Place, PlaceKind
@@ -147,15 +147,11 @@ def test_two_bad_rows_import_nothing_and_are_both_reported_in_chinese(tree, peop
 def test_a_refusal_by_the_accounts_service_rolls_back_the_places_too(
     tree, people, roster_file, monkeypatch
 ):
-    calls = []
+    def refuse_second(*, actor, rows):
+        residents_from_roster(actor=actor, rows=rows)
+        raise RosterRefused({1: ValidationFailed("该居民无法登记。")})
 
-    def refuse_second(**kwargs):
-        calls.append(kwargs["name"])
-        if len(calls) == 2:
-            raise ValidationFailed("该居民无法登记。")
-        return resident_from_roster(**kwargs)
-
-    monkeypatch.setattr("gongzhi.places.roster.resident_from_roster", refuse_second)
+    monkeypatch.setattr("gongzhi.places.roster.residents_from_roster", refuse_second)
     before = tally()
     report = roster_import(
         actor=people["worker"], community=tree["community"], file=roster_file(GOOD_ROWS)
