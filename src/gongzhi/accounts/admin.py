@@ -14,7 +14,7 @@ from gongzhi.core.errors import DomainError
 
 from .models import LoginFailure, PersonalDataAccess, Residency, RoleAssignment, User
 from .privacy import mask_phone, personal_data_read
-from .services import residency_end
+from .services import residency_end, user_staff_sync
 
 ROLE_FIELDS = ["role", "place", "grid", "organisation", "is_active"]
 
@@ -100,7 +100,9 @@ class GongzhiUserAdmin(UserAdmin):
             },
         ),
     ]
-    readonly_fields = ["phone_verified_at", "activated_at", "last_login", "date_joined"]
+    # 职员状态 opens the admin and follows the administrator role (`user_staff_sync`):
+    # give or end that role instead of ticking the box.
+    readonly_fields = ["is_staff", "phone_verified_at", "activated_at", "last_login", "date_joined"]
     inlines = [RoleAssignmentInline, ResidencyInline]
 
     def get_inline_instances(self, request, obj=None):
@@ -131,6 +133,7 @@ class GongzhiUserAdmin(UserAdmin):
             obj=obj,
             after={"fields": sorted(form.changed_data), "via": "admin"},
         )
+        user_staff_sync(actor=request.user, user=obj)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
@@ -142,6 +145,8 @@ class GongzhiUserAdmin(UserAdmin):
             if isinstance(instance, RoleAssignment):
                 _audit_role_change(request, instance, created=created)
         formset.save_m2m()
+        if formset.model is RoleAssignment:
+            user_staff_sync(actor=request.user, user=form.instance)
 
 
 @admin.register(RoleAssignment)
@@ -157,11 +162,16 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # An assignment is one person's: moving it to someone else would rewrite history.
+        return ["user"] if obj is not None else []
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.granted_by = request.user
         super().save_model(request, obj, form, change)
         _audit_role_change(request, obj, created=not change)
+        user_staff_sync(actor=request.user, user=obj.user)
 
 
 @admin.register(Residency)

@@ -119,17 +119,55 @@ def role_assign(
             obj=assignment,
             after={"user": user.pk, "role": role, "place": place, "grid": grid},
         )
+        if role == Role.ADMINISTRATOR:
+            user_staff_sync(actor=actor, user=user)
     user.__dict__.pop("_gongzhi_scopes", None)
     return assignment
 
 
 def role_revoke(*, actor: Any, assignment: RoleAssignment) -> RoleAssignment:
-    """End a role assignment; the row stays so that history still says who could act."""
+    """End a role assignment; the row stays so that history still says who could act.
+
+    Ending someone's last administrator role also closes the admin (/admin/) to them.
+    """
     with transaction.atomic():
         assignment.is_active = False
         assignment.save(update_fields=["is_active", "updated_at"])
         audit_record(actor=actor, verb="role.revoke", obj=assignment, before={"is_active": True})
+        if assignment.role == Role.ADMINISTRATOR:
+            user_staff_sync(actor=actor, user=assignment.user)
     return assignment
+
+
+def user_staff_sync(*, actor: Any, user: User) -> User:
+    """Make `is_staff` — what lets Django's admin (/admin/) open at all — say whether the
+    person holds an active administrator role (or is a superuser).
+
+    Called wherever an administrator role is given or taken (`role_assign`, `role_revoke`,
+    the admin's role forms); a change is audited as `user.staff_change`, no change writes
+    nothing.
+    """
+    with transaction.atomic():
+        is_staff, is_superuser = (
+            User.objects.select_for_update().values_list("is_staff", "is_superuser").get(pk=user.pk)
+        )
+        staff = (
+            is_superuser
+            or RoleAssignment.objects.active()
+            .filter(user_id=user.pk, role=Role.ADMINISTRATOR)
+            .exists()
+        )
+        if staff != is_staff:
+            User.objects.filter(pk=user.pk).update(is_staff=staff)
+            audit_record(
+                actor=actor,
+                verb="user.staff_change",
+                obj=user,
+                before={"is_staff": is_staff},
+                after={"is_staff": staff},
+            )
+    user.is_staff = staff
+    return user
 
 
 def _generated_usernames(count: int) -> list[str]:

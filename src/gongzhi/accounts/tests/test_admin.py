@@ -1,6 +1,9 @@
 """The back office: Chinese pages, audited role changes, read-only evidence."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from gongzhi.accounts.models import (
@@ -12,7 +15,13 @@ from gongzhi.accounts.models import (
     RoleAssignment,
     User,
 )
-from gongzhi.accounts.services import password_sign_in, resident_from_roster
+from gongzhi.accounts.services import (
+    password_sign_in,
+    resident_from_roster,
+    role_assign,
+    role_revoke,
+    user_create,
+)
 from gongzhi.core.errors import ValidationFailed
 from gongzhi.core.models import AuditEvent
 
@@ -142,3 +151,83 @@ def test_a_role_added_on_the_users_page_is_audited(client, root, tree, people):
     assert AuditEvent.objects.filter(
         verb="role.assign", object_id=str(added.pk), actor=root
     ).exists()
+
+
+# --- the administrator role opens the admin -------------------------------------------
+
+
+def _staff_changes(user):
+    return [
+        (e.before, e.after)
+        for e in AuditEvent.objects.filter(verb="user.staff_change", object_id=str(user.pk))
+    ]
+
+
+def test_an_administrator_opens_the_admin_in_chinese_until_the_role_ends(client, db):
+    user = user_create(actor=None, username="it-admin", name="管理员甲", password="x-Example-2026")
+    client.force_login(user)
+    assert client.get(reverse("admin:index")).status_code == 302
+
+    assignment = role_assign(actor=None, user=user, role=Role.ADMINISTRATOR)
+    page = client.get(reverse("admin:index"))
+    assert page.status_code == 200
+    assert "共治 gongzhi 管理后台" in page.content.decode()
+
+    role_revoke(actor=None, assignment=assignment)
+    closed = client.get(reverse("admin:index"))
+    assert closed.status_code == 302
+    assert closed.url.startswith(reverse("admin:login"))
+    assert _staff_changes(user) == [
+        ({"is_staff": False}, {"is_staff": True}),
+        ({"is_staff": True}, {"is_staff": False}),
+    ]
+
+
+def test_the_admin_stays_open_while_another_administrator_role_is_held(tree, db):
+    user = user_create(actor=None, username="it-admin", password="x-Example-2026")
+    everywhere = role_assign(actor=None, user=user, role=Role.ADMINISTRATOR)
+    role_assign(actor=None, user=user, role=Role.ADMINISTRATOR, place=tree["community"])
+
+    role_revoke(actor=None, assignment=everywhere)
+
+    user.refresh_from_db()
+    assert user.is_staff
+    assert len(_staff_changes(user)) == 1
+
+
+def test_a_superuser_keeps_the_admin_without_the_role(db):
+    root = User.objects.create_superuser(username="root", password="x-Example-2026")
+    assignment = role_assign(actor=None, user=root, role=Role.ADMINISTRATOR)
+    role_revoke(actor=None, assignment=assignment)
+
+    root.refresh_from_db()
+    assert root.is_staff
+    assert _staff_changes(root) == []
+
+
+def test_an_administrator_role_ended_in_the_admin_closes_it(client, root, people):
+    admin = people["admin"]
+    assert User.objects.get(pk=admin.pk).is_staff
+    assignment = admin.role_assignments.get(role=Role.ADMINISTRATOR)
+
+    response = client.post(
+        reverse("admin:accounts_roleassignment_change", args=[assignment.pk]),
+        {"role": Role.ADMINISTRATOR, "place": "", "grid": "", "organisation": ""},
+    )
+
+    assert response.status_code == 302
+    assert not RoleAssignment.objects.get(pk=assignment.pk).is_active
+    assert not User.objects.get(pk=admin.pk).is_staff
+
+
+def test_the_migration_gives_the_admin_to_administrators_only(people):
+    migration = import_module("gongzhi.accounts.migrations.0004_staff_follows_administrator_role")
+    admin, worker = people["admin"], people["worker"]
+    # As before the migration: nothing set is_staff, and a box could be ticked by hand.
+    User.objects.filter(pk=admin.pk).update(is_staff=False)
+    User.objects.filter(pk=worker.pk).update(is_staff=True)
+
+    migration.staff_follows_administrator_role(django_apps, None)
+
+    assert set(User.objects.filter(is_staff=True).values_list("username", flat=True)) == {"admin"}
+    assert _staff_changes(worker) == [({"is_staff": True}, {"is_staff": False, "via": "migration"})]
