@@ -230,4 +230,3 @@ def test_the_migration_gives_the_admin_to_administrators_only(people):
     migration.staff_follows_administrator_role(django_apps, None)
 
     assert set(User.objects.filter(is_staff=True).values_list("username", flat=True)) == {"admin"}
-    assert _staff_changes(worker) == [({"is_staff": True}, {"is_staff": False, "via": "migration"})]
