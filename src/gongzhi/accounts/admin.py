@@ -105,6 +105,14 @@ class GongzhiUserAdmin(UserAdmin):
     readonly_fields = ["is_staff", "phone_verified_at", "activated_at", "last_login", "date_joined"]
     inlines = [RoleAssignmentInline, ResidencyInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # An administrator runs the admin but may not make anyone (themselves included)
+            # a superuser, who passes every permission check, full phone numbers included.
+            readonly += ["is_superuser", "groups", "user_permissions"]
+        return readonly
+
     def get_inline_instances(self, request, obj=None):
         # Like Django's own user admin: create the account first, then give it roles.
         return super().get_inline_instances(request, obj) if obj is not None else []

@@ -74,7 +74,9 @@ def can_verify_residency(user, obj) -> bool:
 can_see_phone_unmasked = is_community_lead_over
 can_see_sensitive_tags = is_community_lead_over
 
-rules.add_perm("places.view_place", holds_any_role_over)
+# Not "places.view_place": that is Django's own model permission, the one the admin asks
+# for, and a rule under that name would change who may browse places there.
+rules.add_perm("places.see_place", holds_any_role_over)
 rules.add_perm("accounts.view_resident", is_staff_over_place)
 rules.add_perm("accounts.verify_residency", can_verify_residency)
 rules.add_perm("accounts.view_phone_unmasked", can_see_phone_unmasked)

@@ -167,6 +167,7 @@ def user_staff_sync(*, actor: Any, user: User) -> User:
                 after={"is_staff": staff},
             )
     user.is_staff = staff
+    user.__dict__.pop("_gongzhi_model_perms", None)
     return user
 
 

@@ -1,6 +1,6 @@
 """Who may do what with places: predicates over scoped roles (see accounts.rules).
 
-Seeing a place (`places.view_place`) is declared in accounts.rules, next to the other
+Seeing a place (`places.see_place`) is declared in accounts.rules, next to the other
 "does a role reach this place" predicates; this module adds what is particular to places.
 """
 

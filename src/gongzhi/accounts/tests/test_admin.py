@@ -3,7 +3,9 @@
 from importlib import import_module
 
 import pytest
+import rules
 from django.apps import apps as django_apps
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from gongzhi.accounts.models import (
@@ -230,3 +232,73 @@ def test_the_migration_gives_the_admin_to_administrators_only(people):
     migration.staff_follows_administrator_role(django_apps, None)
 
     assert set(User.objects.filter(is_staff=True).values_list("username", flat=True)) == {"admin"}
+
+
+# --- what the admin lets an administrator do ------------------------------------------
+
+
+@pytest.fixture
+def administrator(client, people):
+    """The fixture's administrator (the role, not a superuser), signed in."""
+    client.force_login(people["admin"])
+    return people["admin"]
+
+
+def test_no_rule_of_accounts_is_named_like_a_model_permission_of_the_admin(db):
+    model_permissions = {
+        f"{app_label}.{codename}"
+        for app_label, codename in Permission.objects.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+    ours = {
+        name
+        for name in rules.permissions.permissions
+        if name.split(".")[0] in {"accounts", "places"}
+    }
+    assert "places.see_place" in ours
+    assert model_permissions & ours == set()
+
+
+def test_an_administrator_browses_places_and_people_in_the_admin(client, tree, administrator):
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "地点" in index and "用户" in index
+
+    assert client.get(reverse("admin:places_place_changelist")).status_code == 200
+    place = client.get(reverse("admin:places_place_change", args=[tree["dwelling"].pk]))
+    assert place.status_code == 200 and "101室" in place.content.decode()
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+
+
+def test_an_administrator_cannot_make_anyone_a_superuser(client, people, administrator):
+    volunteer = people["volunteer"]
+    page = client.get(reverse("admin:accounts_user_change", args=[volunteer.pk]))
+    assert 'name="is_superuser"' not in page.content.decode()
+
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[volunteer.pk]),
+        {
+            "username": volunteer.username,
+            "name": "志愿者乙",
+            "phone": volunteer.phone,
+            "preferred_language": "zh-hans",
+            "is_active": "on",
+            "is_superuser": "on",
+            "role_assignments-TOTAL_FORMS": "0",
+            "role_assignments-INITIAL_FORMS": "0",
+            "residencies-TOTAL_FORMS": "0",
+            "residencies-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    volunteer.refresh_from_db()
+    assert volunteer.name == "志愿者乙"
+    assert not volunteer.is_superuser
+
+
+def test_the_administrators_model_permissions_are_not_the_scoped_rules(tree, people):
+    admin = people["admin"]
+    assert admin.has_perm("places.view_place") and admin.has_perm("accounts.change_user")
+    assert admin.has_perm("places.see_place", tree["dwelling"])
+    assert not admin.has_perm("accounts.view_phone_unmasked", tree["dwelling"])
+    assert not people["secretary"].has_perm("places.view_place")

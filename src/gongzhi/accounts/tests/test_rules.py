@@ -11,13 +11,13 @@ from gongzhi.accounts.services import (
 )
 
 ACTIONS = {
-    "view_place": "places.view_place",
+    "see_place": "places.see_place",
     "verify_residency": "accounts.verify_residency",
     "phone_unmasked": "accounts.view_phone_unmasked",
     "sensitive_tags": "accounts.view_sensitive_tags",
 }
 
-# (view_place, verify_residency, phone_unmasked, sensitive_tags) at three places:
+# (see_place, verify_residency, phone_unmasked, sensitive_tags) at three places:
 #   inside    — within the role's own scope (dwelling 101 of 虹桥新城; the shop for a shop)
 #   neighbour — dwelling 901 of the neighbouring community 另一居民区, same subdistrict
 #   far       — a dwelling in another district
@@ -121,14 +121,14 @@ def test_permission_matrix(tree, shop, far_dwelling, everyone, role, where, acti
 
 
 def test_a_grid_worker_does_not_reach_the_next_grid(tree, people):
-    assert people["grid_worker"].has_perm("places.view_place", tree["dwelling"])
-    assert not people["grid_worker"].has_perm("places.view_place", tree["dwelling_201"])
+    assert people["grid_worker"].has_perm("places.see_place", tree["dwelling"])
+    assert not people["grid_worker"].has_perm("places.see_place", tree["dwelling_201"])
 
 
 def test_a_resident_sees_their_dwelling_not_the_neighbours(tree, people):
-    assert people["resident"].has_perm("places.view_place", tree["dwelling"])
-    assert not people["resident"].has_perm("places.view_place", tree["dwelling_102"])
-    assert not people["resident"].has_perm("places.view_place", tree["building"])
+    assert people["resident"].has_perm("places.see_place", tree["dwelling"])
+    assert not people["resident"].has_perm("places.see_place", tree["dwelling_102"])
+    assert not people["resident"].has_perm("places.see_place", tree["building"])
 
 
 def test_verifying_asks_about_the_claimed_place(tree, people, code_for):

@@ -111,6 +111,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "gongzhi.accounts.backends.PhoneOrUsernameBackend",
+    "gongzhi.accounts.backends.AdministratorBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
