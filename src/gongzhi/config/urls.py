@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
     path("open311/v2/", include("gongzhi.open311.urls")),
+    path("topics/", include("gongzhi.deliberation.urls")),
 ]
 
 if settings.GONGZHI_SERVE_MEDIA:

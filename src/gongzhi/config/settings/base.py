@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "gongzhi.api",
     "gongzhi.insights",
     "gongzhi.open311",
+    "gongzhi.deliberation",
 ]
 
 MIDDLEWARE = [
