@@ -7,8 +7,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from gongzhi.accounts import selectors as account_selectors
-from gongzhi.accounts.models import RESIDENCY_VERIFIER_ROLES
-from gongzhi.accounts.scopes import scopes_with_roles
+
+from .navigation import HOME, WORK, entry_links_for
 
 
 @require_GET
@@ -33,21 +33,20 @@ def health(request):
 
 @login_required
 def home(request):
-    """Each person's start page: their roles, the part of the place tree those roles reach
-    (compact: large scopes stop at estates, with counts), and their own homes and claims."""
+    """Each person's start page: the pages their work starts from (`entry_links_for`), their
+    roles, the part of the place tree those roles reach (compact: large scopes stop at
+    estates, with counts), and their own homes and claims."""
     user = request.user
-    can_verify = bool(scopes_with_roles(user, RESIDENCY_VERIFIER_ROLES))
+    links = entry_links_for(user=user, count_pending=True)
     return render(
         request,
         "core/home.html",
         {
+            "entry_links": links,
+            "home_links": [link for link in links if link.group == HOME],
+            "work_links": [link for link in links if link.group == WORK],
             "roles": account_selectors.roles_for(user=user),
             "sections": account_selectors.place_tree_for(user=user),
             "residencies": account_selectors.residencies_for_user(user=user),
-            "pending_claims": (
-                account_selectors.residencies_for_verifier(user=user).count()
-                if can_verify
-                else None
-            ),
         },
     )

@@ -293,7 +293,6 @@ def inbox(request):
         "note": note,
         "query": query.urlencode(),
         "now": now,
-        "can_enter": _can_enter(user),
     }
     template = "cases/worker/_inbox_table.html" if _is_htmx(request) else "cases/worker/inbox.html"
     return render(request, template, context)
@@ -784,7 +783,6 @@ def _render_case(
         "notice": notice,
         "problem": problem,
         "now": now,
-        "can_enter": _can_enter(user),
     }
     template = "cases/worker/_case_panel.html" if _is_htmx(request) else "cases/worker/case.html"
     return render(request, template, context, status=status)
@@ -872,7 +870,6 @@ def _render_entry(request, form: EntryForm, *, reporters=(), saved=None, status:
             "reporters": _reporter_rows(request.user, form.spot.place, reporters),
             "chosen_reporter": form["reporter"].value() or "",
             "saved": saved,
-            "can_enter": True,
         },
         status=status,
     )
