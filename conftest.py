@@ -13,11 +13,45 @@ The tree (built through the services, as production data is):
 """
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.services import role_assign, user_create
 from gongzhi.places.models import CommunityType, PlaceKind
 from gongzhi.places.services import grid_create, place_create
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Every test that commits to the database (`transaction=True`, a live server) starts
+    from what the migrations seeded — default categories, content types, permissions.
+
+    Such a test empties every table when it ends. Without serialized rollback the emptying
+    re-creates content types under new ids, and a later test that restores the seeded rows
+    collides with them; so all of these tests restore, and none can break another."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        options = dict(marker.kwargs) if marker else {}
+        commits = options.get("transaction") or {"live_server", "transactional_db"} & set(
+            item.fixturenames
+        )
+        if commits:
+            options.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**options), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the site's default language.
+
+    Django's LocaleMiddleware activates the language of each request on the thread and
+    never deactivates it; the test client runs requests on the test's own thread, so a
+    test that asked for an English page would otherwise leave every later test in
+    English (Role labels, routing reasons, messages)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
