@@ -30,7 +30,9 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
@@ -394,12 +396,26 @@ def _cell_text(value: Any) -> str:
 
 
 def _header_key(text: str) -> str | None:
-    cleaned = normalise(text).replace(" ", "").replace("*", "")
-    cleaned = re.sub(r"[(（].*?[)）]", "", cleaned)
+    cleaned = _header_cleaned(text)
     for column in COLUMNS:
-        if cleaned in {normalise(a) for a in column.aliases}:
+        if cleaned in _header_names(column):
             return column.key
     return None
+
+
+def _header_cleaned(text: str) -> str:
+    cleaned = normalise(text).replace(" ", "").replace("*", "")
+    return re.sub(r"[(（].*?[)）]", "", cleaned)
+
+
+def _header_names(column: Column) -> set[str]:
+    """The aliases plus the header in every interface language: a template downloaded
+    with the English interface must import again."""
+    names = {normalise(a) for a in column.aliases}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(_header_cleaned(str(column.label)))
+    return names
 
 
 def roster_read(file: str | IO[bytes]) -> RosterSheet:

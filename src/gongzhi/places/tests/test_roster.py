@@ -4,6 +4,7 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -305,6 +306,19 @@ def test_the_filled_template_imports_and_its_example_row_is_skipped(tree, tmp_pa
     assert report.rows == 1
     assert Place.objects.get(code=f"{HQXC}-E1-B2-U1-0203").exclusive_area == Decimal("55.00")
     assert not Place.objects.filter(name="示例小区").exists()
+
+
+def test_a_template_downloaded_in_english_imports_again(tree, tmp_path):
+    with translation.override("en"):
+        workbook = load_workbook(BytesIO(roster_template_bytes()))
+    sheet = workbook.worksheets[0]
+    assert str(sheet["A1"].value).startswith("Estate")
+    sheet.append(["虹桥新城小区", "2号楼", "1单元", "0204", "60", "陈晨", "13911115555", "租户"])
+    path = tmp_path / "filled-en.xlsx"
+    workbook.save(path)
+    report = roster_import(actor=None, community=tree["community"], file=str(path))
+    assert report.ok, report.summary_lines()
+    assert Place.objects.filter(code=f"{HQXC}-E1-B2-U1-0204").exists()
 
 
 def test_an_empty_template_is_reported_as_empty(tree):
