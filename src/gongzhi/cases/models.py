@@ -370,6 +370,8 @@ class CaseHandler(BaseModel):
 
 class PhotoKind(models.TextChoices):
     REPORT = "report", _("上报照片")
+    # Taken by those handling the case while they work on it (before completion).
+    PROGRESS = "progress", _("办理照片")
     COMPLETION = "completion", _("办结照片")
 
 
@@ -434,6 +436,7 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", _("超时")
     SUPERVISED = "supervised", _("督办")
     EXCLUDED = "excluded", _("不计入统计")
+    PHOTOS_ADDED = "photos_added", _("补充照片")
 
 
 class CaseEvent(models.Model):

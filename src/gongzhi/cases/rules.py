@@ -26,6 +26,8 @@ import rules
 from gongzhi.accounts.models import COMMUNITY_LEAD_ROLES, SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scopes import holds_role_over, scopes_for
 
+from .states import FINAL_STATES, OPEN_STATES
+
 # Staff who handle any case in their place's scope.
 CASE_STAFF_ROLES = frozenset(
     {Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_WORKER, Role.SECRETARY, Role.DIRECTOR}
@@ -103,6 +105,18 @@ def is_transfer_target(user, case) -> bool:
     return _authenticated(user) and case.transfer_to_id == user.pk
 
 
+@rules.predicate
+def is_open(user, case) -> bool:
+    """Still being worked on (the clocks run)."""
+    return case.state in OPEN_STATES
+
+
+@rules.predicate
+def is_unfinished(user, case) -> bool:
+    """Not closed, merged or declined."""
+    return case.state not in FINAL_STATES
+
+
 is_handler = is_lead | is_co_handler
 can_view = (
     is_reporter
@@ -138,6 +152,12 @@ rules.add_perm("cases.transfer", can_handle)
 rules.add_perm("cases.accept_transfer", is_transfer_target)
 rules.add_perm("cases.add_co_handler", can_handle | is_case_staff)
 rules.add_perm("cases.exclude_from_rates", is_community_lead | is_supervisor)
+# More photos of the problem from the reporter while it is worked on; of the work from
+# those handling it until the case is finished.
+rules.add_perm(
+    "cases.add_photos",
+    (is_reporter & is_open) | ((can_handle | is_co_handler) & is_unfinished),
+)
 rules.add_perm(
     "cases.view_internal", is_former_handler | is_case_staff | is_supervisor | is_administrator
 )

@@ -82,7 +82,9 @@ from .rules import (
     HANDLER_ROLES,
     PATROL_ROLES,
     TASK_ROLES,
+    can_handle,
     is_case_staff,
+    is_co_handler,
     is_reporter,
 )
 from .selectors import policy_for, routing_input_for
@@ -1218,6 +1220,88 @@ def handler_task_update(
     return row
 
 
+def case_photos_add(
+    *,
+    actor: User,
+    case: Case,
+    photos: Sequence[Any],
+    expected_version: int | None = None,
+) -> list[CasePhoto]:
+    """Add photos to a case already reported: the reporter adds photos of the problem
+    while it is being worked on (report photos); those handling it — the lead, a
+    co-handler, a community lead standing in — add photos of the work until the case is
+    finished (progress photos, or completion photos once it is completed). The same
+    checks as at the report (images only, 10 MB each), and at most `MAX_PHOTOS` of each
+    kind on a case. Shown on the timeline; the handlers hear of the reporter's photos."""
+    files = _checked_photos(photos)
+    if not files:
+        raise ValidationFailed(_("请选择要上传的照片。"), code="photos_required", field="photos")
+    _require_user(actor)
+    with transaction.atomic():
+        c = _load_for_update(case.pk)
+        try:
+            _check(actor=actor, case=c, perm="cases.add_photos", expected=expected_version)
+        except PermissionDenied:
+            if is_reporter(actor, c) and c.state not in OPEN_STATES:
+                raise PermissionDenied(
+                    _("诉求已“%(state)s”，不能再补充照片。如问题仍未解决，请提出投诉。")
+                    % {"state": c.get_state_display()},
+                    code="case_not_open",
+                ) from None
+            raise
+        reporter_side = not (can_handle | is_co_handler)(actor, c)
+        if reporter_side:
+            kind = PhotoKind.REPORT
+        elif c.state in (CaseState.COMPLETED, CaseState.FOLLOWED_UP):
+            kind = PhotoKind.COMPLETION
+        else:
+            kind = PhotoKind.PROGRESS
+        held = CasePhoto.objects.filter(case=c, kind=kind).count()
+        if held + len(files) > MAX_PHOTOS:
+            raise ValidationFailed(
+                _("“%(kind)s”每件诉求最多 %(n)d 张，已有 %(held)d 张，还可添加 %(left)d 张。")
+                % {
+                    "kind": PhotoKind(kind).label,
+                    "n": MAX_PHOTOS,
+                    "held": held,
+                    "left": MAX_PHOTOS - held,
+                },
+                code="too_many_photos",
+                field="photos",
+            )
+        now = timezone.now()
+        added = _save_photos(c, files, kind=kind, actor=actor)
+        _event(
+            c,
+            actor=actor,
+            at=now,
+            kind=EventKind.PHOTOS_ADDED,
+            note=_("补充了 %(n)d 张%(kind)s。") % {"n": len(added), "kind": PhotoKind(kind).label},
+            public=True,
+            data={"photos": [photo.pk for photo in added], "kind": kind},
+        )
+        before_version = c.version
+        c.version += 1
+        c.save(update_fields=["version", "updated_at"])
+        audit_record(
+            actor=actor,
+            verb="case.photos_add",
+            obj=c,
+            before={"version": before_version, "photos": held},
+            after={"version": c.version, "photos": held + len(added), "kind": kind},
+        )
+        if reporter_side:
+            notify(
+                recipients=User.objects.filter(pk__in=_active_handler_ids(c)),
+                verb="case.photos_added",
+                title=_("诉求 %(number)s 有新照片") % {"number": c.number},
+                body=_("反映人补充了 %(n)d 张照片。") % {"n": len(added)},
+                link=_link(c),
+                obj=c,
+            )
+    return added
+
+
 def case_exclude_from_rates(*, actor: User, case: Case, reason: str) -> RateExclusion:
     """Leave a case out of the response, resolution and satisfaction rates, with the
     reason recorded (a test entry, a malicious report). Only community leads and
@@ -1743,7 +1827,10 @@ def _checked_photos(photos: Sequence[Any]) -> list[Any]:
                 image.verify()
         except Exception:  # Pillow raises many kinds for a file that is not an image
             raise ValidationFailed(
-                _("上传的文件不是有效的图片。"), code="invalid_photo", field="photos"
+                _("“%(name)s”不是有效的图片，请上传 JPEG、PNG、GIF 或 WebP 格式的照片。")
+                % {"name": (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]},
+                code="invalid_photo",
+                field="photos",
             ) from None
         finally:
             upload.seek(0)
@@ -1756,13 +1843,16 @@ def _checked_photos(photos: Sequence[Any]) -> list[Any]:
     return files
 
 
-def _save_photos(case: Case, files: list[Any], *, kind: str, actor: Any) -> None:
+def _save_photos(case: Case, files: list[Any], *, kind: str, actor: Any) -> list[CasePhoto]:
+    saved = []
     for upload in files:
         django_file = upload if isinstance(upload, File) else File(upload)
         name = getattr(upload, "name", "") or "photo.jpg"
         photo = CasePhoto(case=case, kind=kind, token=uuid.uuid4().hex, uploaded_by=actor)
         photo.image.save(name.rsplit("/", 1)[-1], django_file, save=False)
         photo.save()
+        saved.append(photo)
+    return saved
 
 
 def _tell_reporters(

@@ -2,10 +2,11 @@
 people acting at once (the second is told what changed)."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from gongzhi.cases.models import Case, CaseHandler
-from gongzhi.cases.services import case_respond, case_start
+from gongzhi.cases.services import case_complete, case_respond, case_start
 
 from .conftest import png
 
@@ -300,3 +301,68 @@ def test_session_callers_need_the_csrf_token_for_steps(report, people):
     assert accepted.status_code == 200
     # Reading needs no CSRF token.
     assert Client(enforce_csrf_checks=True).get(url(case)).status_code == 401
+
+
+# --- adding photos to a case already reported ----------------------------------------------
+
+
+def test_the_reporter_adds_photos_to_an_open_case(api, report, people):
+    case = report()
+    response = api("resident").post(
+        url(case, "photos"), {"photos": [png("a.png"), png("b.png")]}, multipart=True
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert [photo["kind"] for photo in body["photos"]] == ["report", "report"]
+    assert body["version"] == 2 and response["ETag"] == '"2"'
+    assert body["timeline"][-1]["kind"] == "photos_added"
+    image = api("grid_worker").get(body["photos"][0]["url"])
+    assert b"".join(image.streaming_content).startswith(b"\x89PNG")
+
+
+def test_the_lead_adds_photos_of_the_work_at_the_version_it_saw(api, report, people):
+    case = in_progress(report(), people)
+    stale = api("grid_worker").post(
+        url(case, "photos"), {"photos": [png()]}, multipart=True, HTTP_IF_MATCH='"1"'
+    )
+    assert stale.status_code == 409 and stale.json()["details"]["version"] == 3
+    added = api("grid_worker").post(
+        url(case, "photos"), {"photos": [png()], "expected_version": 3}, multipart=True
+    )
+    assert added.status_code == 200
+    assert [photo["kind"] for photo in added.json()["photos"]] == ["progress"]
+
+
+def test_adding_photos_without_the_right_is_403(api, report, people):
+    case = report()
+    worker = api("worker").post(url(case, "photos"), {"photos": [png()]}, multipart=True)
+    assert worker.status_code == 403 and worker.json()["code"] == "permission_denied"
+
+    done = in_progress(case, people)
+    case_complete(actor=people["grid_worker"], case=done, note="已修好")
+    late = api("resident").post(url(case, "photos"), {"photos": [png()]}, multipart=True)
+    assert late.status_code == 403
+    assert late.json()["code"] == "case_not_open"
+    assert "不能再补充照片" in late.json()["message"]
+
+
+def test_adding_photos_to_a_case_out_of_sight_is_404_like_a_missing_one(api, report):
+    case = report()
+    hidden = api("other_worker").post(url(case, "photos"), {"photos": [png()]}, multipart=True)
+    missing = api("other_worker").post(
+        "/api/v1/cases/HQXC-20991231-9999/photos", {"photos": [png()]}, multipart=True
+    )
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+
+
+def test_a_file_that_is_not_a_picture_is_422_naming_it(api, report):
+    case = report()
+    notes = SimpleUploadedFile("notes.txt", b"not a picture", content_type="text/plain")
+    response = api("resident").post(url(case, "photos"), {"photos": [notes]}, multipart=True)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_photo"
+    assert body["message"].startswith("“notes.txt”不是有效的图片")
+    nothing = api("resident").post(url(case, "photos"), {}, multipart=True)
+    assert nothing.status_code == 422 and nothing.json()["message"] == "请选择要上传的照片。"

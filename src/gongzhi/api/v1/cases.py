@@ -712,6 +712,32 @@ def case_complete(
     )
 
 
+@router.post(
+    "/{number}/photos",
+    response=STEP_RESPONSES,
+    summary="补充照片 / Add photos",
+    description=(
+        "multipart/form-data：photos（一张或多张）与 expected_version。反映人在诉求办理中可补充"
+        "问题照片；经办人在诉求结束前可补充办理照片（办结后为办结照片）。每类照片每件诉求最多"
+        " 9 张；非图片文件 422。"
+        " / multipart/form-data: photos (one or more) and expected_version. The reporter adds"
+        " photos of the problem while the case is open; those handling it add photos of the"
+        " work until it is finished (completion photos once it is completed). At most 9 of"
+        " each kind per case; a file that is not an image is 422." + STEP_NOTE
+    ),
+)
+def case_photos_add(
+    request: HttpRequest,
+    response: HttpResponse,
+    number: str,
+    expected_version: int | None = Form(None, ge=1, description="版本 / version"),
+    photos: list[UploadedFile] = PHOTOS,
+    if_match: str | None = IF_MATCH,
+):
+    version = _expected_version(expected_version, if_match)
+    return _step(request, response, number, services.case_photos_add, version, photos=photos or [])
+
+
 class FollowUpIn(VersionIn):
     resolved: bool = Field(description="居民说问题是否解决 / resolved, in the resident's words")
     satisfaction: Satisfaction = Field(description="满意度 / satisfaction")

@@ -15,6 +15,7 @@ from gongzhi.cases.models import Case, CaseHandler, CasePhoto, RateExclusion
 from gongzhi.cases.services import (
     case_complete,
     case_pause,
+    case_photos_add,
     case_respond,
     case_start,
     case_transfer,
@@ -592,6 +593,17 @@ def test_photos_only_for_those_who_see_the_case(client, report, people):
         page(client, people["admin"], reverse("cases_worker:photo", args=[999999])).status_code
         == 404
     )
+
+
+def test_the_case_page_shows_each_kind_of_photo_under_its_heading(client, report, people):
+    case = report(photos=[png("lamp.png")])
+    case = case_respond(actor=people["grid_worker"], case=case)
+    case = case_start(actor=people["grid_worker"], case=case)
+    [progress] = case_photos_add(actor=people["grid_worker"], case=case, photos=[png("w.png")])
+    html = text(page(client, people["worker"], case_url(case)))
+    assert "上报照片" in html and "办理照片" in html
+    assert reverse("cases_worker:photo", args=[progress.pk]) in html
+    assert "补充了 1 张办理照片" in html
 
 
 # --- fast entry ----------------------------------------------------------------------

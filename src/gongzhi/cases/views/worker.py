@@ -774,6 +774,7 @@ def _render_case(
         ],
         "follow_ups": case_follow_ups_for(user=user, case=case),
         "report_photos": [p for p in photos if p.kind == PhotoKind.REPORT],
+        "progress_photos": [p for p in photos if p.kind == PhotoKind.PROGRESS],
         "completion_photos": [p for p in photos if p.kind == PhotoKind.COMPLETION],
         "quick_actions": [o for o in offered if o.action.quick],
         "other_actions": [o for o in offered if not o.action.quick],
