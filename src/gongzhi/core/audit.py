@@ -1,12 +1,33 @@
-"""Writing the audit trail. Every service calls `audit_record` inside its transaction."""
+"""Writing and checking the audit trail. Every service calls `audit_record` inside its
+transaction.
 
-from collections.abc import Iterable
+The trail is a hash chain: each `AuditEvent` stores the hash of the event before it
+(`prev_hash`) and its own `hash`, SHA-256 over a canonical JSON of
+`[prev_hash, at, actor_id, verb, object_type, object_id, before, after]`. Changing or
+deleting a past event therefore breaks the chain at that event or the one after it, and
+`audit_chain_verify` (the `gongzhi audit verify` command) finds the first broken link.
+
+Appends are serialised by locking the single `AuditChainHead` row (SELECT … FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transactions already let one writer in at a time), so the
+chain stays linear however many requests write at once. The lock is held until the
+writing transaction commits — services record their audit event as one of their last
+writes, which keeps that short.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
+
+# The one head row every append locks.
+HEAD_PK = 1
 
 
 def audit_record(
@@ -18,15 +39,7 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event for `obj`; `actor` may be None for the system itself."""
-    return AuditEvent.objects.create(
-        at=timezone.now(),
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        verb=verb,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        before=_jsonable(before or {}),
-        after=_jsonable(after or {}),
-    )
+    return _append([_event(actor=actor, verb=verb, obj=obj, before=before, after=after)])[0]
 
 
 def audit_record_many(
@@ -42,22 +55,251 @@ def audit_record_many(
     queries instead of one per row.
     """
     at = timezone.now()
-    actor = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.bulk_create(
+    return _append(
         [
-            AuditEvent(
-                at=at,
-                actor=actor,
-                verb=verb,
-                object_type=obj._meta.label_lower,
-                object_id=str(obj.pk),
-                before=_jsonable(before or {}),
-                after=_jsonable(after or {}),
-            )
+            _event(actor=actor, verb=verb, obj=obj, before=before, after=after, at=at)
             for obj, before, after in changes
-        ],
-        batch_size=1000,
+        ]
     )
+
+
+def event_hash(
+    *,
+    prev_hash: str,
+    at: datetime,
+    actor_id: int | None,
+    verb: str,
+    object_type: str,
+    object_id: str,
+    before: Any,
+    after: Any,
+) -> str:
+    """SHA-256 (hex) of one event's canonical JSON, chained to `prev_hash`.
+
+    The form is fixed for ever — changing it would break every existing chain: a JSON
+    array in this order, keys sorted, no spaces, UTF-8 as itself, the time in UTC to the
+    millisecond (what Django's JSON serialiser keeps, so a trail dumped and loaded again —
+    or restored by the test runner — still verifies), and whole-number floats written as
+    integers (PostgreSQL's jsonb gives `1e20` back as an integer, so the hash must not
+    depend on which one was stored).
+    """
+    payload = [
+        prev_hash,
+        at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:23] + "Z",
+        actor_id,
+        verb,
+        object_type,
+        object_id,
+        _canonical(before),
+        _canonical(after),
+    ]
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What `audit_chain_verify` found: intact with `count` events, or the first break."""
+
+    intact: bool
+    count: int
+    head_hash: str
+    broken_id: int | None = None
+    broken_at: datetime | None = None
+    reason: str = ""
+
+
+def audit_chain_verify(*, using: str = "default") -> ChainReport:
+    """Recompute the chain from the first event to the head and report the first break.
+
+    Reasons: `changed` (the event's content no longer matches its hash), `link` (its
+    `prev_hash` is not the hash of the event before it: an event before it was deleted,
+    inserted or rewritten), `unsealed` (written around the chain), `tail` (the head names
+    a last event that is gone or differs: the newest events were deleted).
+    """
+    head = AuditChainHead.objects.using(using).filter(pk=HEAD_PK).first()
+    prev = ""
+    count = 0
+    last_id = 0
+    for row in _rows(using):
+        pk, at, actor_id, verb, object_type, object_id, before, after, prev_hash, stored = row
+        if not stored:
+            return ChainReport(False, count, prev, pk, at, "unsealed")
+        if prev_hash != prev:
+            return ChainReport(False, count, prev, pk, at, "link")
+        computed = event_hash(
+            prev_hash=prev_hash,
+            at=at,
+            actor_id=actor_id,
+            verb=verb,
+            object_type=object_type,
+            object_id=object_id,
+            before=before,
+            after=after,
+        )
+        if computed != stored:
+            return ChainReport(False, count, prev, pk, at, "changed")
+        prev = stored
+        count += 1
+        last_id = pk
+    expected = (head.last_id, head.last_hash, head.length) if head else (0, "", 0)
+    if expected != (last_id, prev, count):
+        return ChainReport(
+            False,
+            count,
+            prev,
+            head.last_id if head else None,
+            head.last_at if head else None,
+            "tail",
+        )
+    return ChainReport(True, count, prev)
+
+
+def audit_chain_seal(
+    *,
+    using: str = "default",
+    event_model: type[models.Model] = AuditEvent,
+    head_model: type[models.Model] = AuditChainHead,
+) -> int:
+    """Chain the events written around `audit_record` at the end of the chain, oldest
+    first, and return how many.
+
+    Data migrations of other apps write audit events with historical models, which know
+    nothing of the chain; `migrate` calls this when it finishes (`CoreConfig.ready`) so
+    their events join it. Only unsealed events *after* the head are sealed: one in the
+    middle of the chain stays a break for `audit verify` to report. The core migration
+    that introduced the chain passes its historical models.
+    """
+    with transaction.atomic(using=using):
+        head = _locked_head(using, head_model)
+        pending = list(
+            event_model._default_manager.using(using)
+            .filter(pk__gt=head.last_id, hash="")
+            .order_by("pk")
+            .values_list(
+                "pk", "at", "actor_id", "verb", "object_type", "object_id", "before", "after"
+            )
+        )
+        prev = head.last_hash
+        for pk, at, actor_id, verb, object_type, object_id, before, after in pending:
+            digest = event_hash(
+                prev_hash=prev,
+                at=at,
+                actor_id=actor_id,
+                verb=verb,
+                object_type=object_type,
+                object_id=object_id,
+                before=before,
+                after=after,
+            )
+            # The append-only queryset refuses updates; filling in the chain columns of an
+            # event not yet chained is the one write it may take.
+            models.QuerySet.update(
+                event_model._default_manager.using(using).filter(pk=pk),
+                prev_hash=prev,
+                hash=digest,
+            )
+            prev = digest
+            head.last_id, head.last_hash, head.last_at = pk, digest, at
+            head.length += 1
+        if pending:
+            head.save(using=using)
+        return len(pending)
+
+
+def _event(
+    *,
+    actor: Any,
+    verb: str,
+    obj: models.Model,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    at = at or timezone.now()
+    return AuditEvent(
+        # to the millisecond, as the hash takes it
+        at=at.replace(microsecond=at.microsecond // 1000 * 1000),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        verb=verb,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        # Stored as the database will give it back, so the hash written now is the hash
+        # `verify` recomputes later (tuple → list, non-string keys → strings).
+        before=json.loads(json.dumps(_jsonable(before or {}))),
+        after=json.loads(json.dumps(_jsonable(after or {}))),
+    )
+
+
+def _append(events: list[AuditEvent]) -> list[AuditEvent]:
+    if not events:
+        return events
+    # No savepoint: an append that fails fails the service's whole transaction anyway.
+    with transaction.atomic(savepoint=False):
+        head = _locked_head("default", AuditChainHead)
+        prev = head.last_hash
+        for event in events:
+            event.prev_hash = prev
+            event.hash = event_hash(
+                prev_hash=prev,
+                at=event.at,
+                actor_id=event.actor_id,
+                verb=event.verb,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                before=event.before,
+                after=event.after,
+            )
+            prev = event.hash
+        if len(events) == 1:
+            events[0].save()
+        else:
+            events = AuditEvent.objects.bulk_create(events, batch_size=1000)
+        last = events[-1]
+        head.last_id, head.last_hash, head.last_at = last.pk, last.hash, last.at
+        head.length += len(events)
+        head.save(update_fields=["last_id", "last_hash", "last_at", "length"])
+    return events
+
+
+def _locked_head(using: str, head_model: type[models.Model]) -> Any:
+    heads = head_model._default_manager.using(using)
+    head = heads.select_for_update().filter(pk=HEAD_PK).first()
+    if head is None:
+        # A database emptied by hand (or a test flush) has no head: the chain starts over.
+        heads.get_or_create(pk=HEAD_PK)
+        head = heads.select_for_update().get(pk=HEAD_PK)
+    return head
+
+
+def _rows(using: str) -> Iterator[tuple]:
+    return (
+        AuditEvent.objects.using(using)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "at",
+            "actor_id",
+            "verb",
+            "object_type",
+            "object_id",
+            "before",
+            "after",
+            "prev_hash",
+            "hash",
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

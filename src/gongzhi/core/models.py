@@ -38,6 +38,10 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("对象编号"), max_length=64)
     before = models.JSONField(_("变更前"), default=dict, blank=True)
     after = models.JSONField(_("变更后"), default=dict, blank=True)
+    # The hash chain (`core.audit`): each event carries the hash of the one before it, so
+    # editing or deleting a past event breaks every link after it.
+    prev_hash = models.CharField(_("前一事件哈希"), max_length=64, blank=True, default="")
+    hash = models.CharField(_("哈希"), max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -58,6 +62,24 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The end of the audit hash chain: one row, locked by every append so that events are
+    chained one after another even when many transactions write at once. It also lets
+    `audit verify` notice a deleted last event, which no later link would reveal."""
+
+    last_id = models.BigIntegerField(_("最后事件编号"), default=0)
+    last_hash = models.CharField(_("最后事件哈希"), max_length=64, blank=True, default="")
+    last_at = models.DateTimeField(_("最后事件时间"), null=True, blank=True)
+    length = models.BigIntegerField(_("事件数"), default=0)
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"{self.length} events, last #{self.last_id} {self.last_hash[:12]}"
 
 
 class SmsMessage(BaseModel):

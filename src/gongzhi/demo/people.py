@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import Relation, Residency, Role, User
 from gongzhi.accounts.services import resident_from_roster, role_assign, user_create
+from gongzhi.core.audit import audit_record_many
 from gongzhi.core.errors import Conflict
-from gongzhi.core.models import AuditEvent
 from gongzhi.places.models import CommunityType, Grid, Place, PlaceKind
 
 from .context import DemoContext
@@ -111,16 +110,10 @@ class _PasswordHash:
         if self._hash is None:
             self._hash = make_password(DEMO_PASSWORD)
         User.objects.filter(pk__in=user_ids).update(password=self._hash)
-        now = timezone.now()
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                at=now,
-                verb="user.password_set",
-                object_type=User._meta.label_lower,
-                object_id=str(pk),
-                after={"source": "demo"},
-            )
-            for pk in user_ids
+        audit_record_many(
+            actor=None,
+            verb="user.password_set",
+            changes=((User(pk=pk), None, {"source": "demo"}) for pk in user_ids),
         )
 
 
