@@ -1840,7 +1840,7 @@ def vote_notice(
             actor=actor,
             action=TopicAction.NOTICE_VOTE,
             kind=TopicEventKind.VOTE_CONVENED,
-            note=_("%(title)s（%(item)s），%(a)s 至 %(b)s 投票")
+            note=_("%(title)s，表决事项%(item)s，%(a)s 至 %(b)s 投票")
             % {
                 "title": title,
                 "item": Item(item).label,

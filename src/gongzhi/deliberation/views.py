@@ -133,17 +133,22 @@ def topic_list(request):
             "can_propose": bool(can_propose),
             "suggestions": [
                 (
-                    c,
-                    sug,
+                    community,
+                    suggestion,
+                    # One form per suggestion on the page: ids kept apart, names shared.
                     FromCasesForm(
+                        auto_id=f"s{index}_%s",
                         initial={
                             "title": _("%(estate)s%(category)s问题")
-                            % {"estate": sug.estate.name, "category": sug.category.name},
-                            "cases": ",".join(sug.case_numbers),
-                        }
+                            % {
+                                "estate": suggestion.estate.name,
+                                "category": suggestion.category.name,
+                            },
+                            "cases": ",".join(suggestion.case_numbers),
+                        },
                     ),
                 )
-                for c, sug in suggestions
+                for index, (community, suggestion) in enumerate(suggestions)
             ],
         },
     )
@@ -254,16 +259,16 @@ def topic_page(request, pk: int):
         "events": s.topic_events_for(user=user, topic=topic),
         "staff": staff,
         "actions": [
-            (a, TopicAction(a).label, MoveForm(initial={"action": a}))
+            (a, TopicAction(a).label, MoveForm(initial={"action": a}, auto_id=False))
             for a in s.topic_actions_for(user=user, topic=topic)
             if a != TopicAction.DECLINE
         ],
         "can_decline": TopicAction.DECLINE in s.topic_actions_for(user=user, topic=topic),
-        "decline_form": DeclineForm(),
+        "decline_form": DeclineForm(auto_id="decline_%s"),
         "can_support": s.topic_can_support(user=user, topic=topic),
         "cases": list(s.topic_cases_for(user=user, topic=topic)[:100]) if staff else [],
         "case_count": s.topic_case_count(topic=topic),
-        "link_form": LinkCaseForm()
+        "link_form": LinkCaseForm(auto_id="link_%s")
         if staff and topic.state not in (TopicState.DONE, TopicState.DECLINED, TopicState.FEEDBACK)
         else None,
         "surveys": s.surveys_for(user=user, topic=topic),
@@ -696,10 +701,14 @@ def plan_page(request, pk: int):
         "funding_form": funding_form,
         "funding_sources": FundingSource,
         "documents": plan.documents.all(),
-        "document_form": DocumentForm() if manages and plan.state != PlanState.DONE else None,
+        "document_form": DocumentForm(auto_id="doc_%s")
+        if manages and plan.state != PlanState.DONE
+        else None,
         "milestones": s.milestones_for(plan=plan),
         "progress": s.plan_progress(plan=plan),
-        "milestone_form": MilestoneForm() if manages and plan.state != PlanState.DONE else None,
+        "milestone_form": MilestoneForm(auto_id="ms_%s")
+        if manages and plan.state != PlanState.DONE
+        else None,
         "votes": plan.votes.all(),
         **_funding_context(plan),
     }
