@@ -337,18 +337,19 @@ def zjz(transactional_db):
             code="drain_blocked", name="下水道堵塞", group="repair", lead_role="property_manager"
         ),
     )
+    # A resident reports from home, or about the estate and its buildings.
     cases = [
         case_report(
             actor=resident,
-            place=homes[room],
+            place=place,
             category=category,
             text=text,
             channel=Channel.RESIDENT_PAGE,
         )
-        for room, text in (
-            ("101", "小区门口污水漫到人行道"),
-            ("102", "门口下水道又反水了，臭味很大"),
-            ("103", "大门口积水是污水，孩子上学要绕行"),
+        for place, text in (
+            (estate, "小区门口污水漫到人行道"),
+            (homes["101"].parent, "门口下水道又反水了，臭味很大"),
+            (homes["101"], "大门口积水是污水，孩子上学要绕行"),
         )
     ]
     return {

@@ -29,7 +29,7 @@ from gongzhi.cases.models import Case
 from gongzhi.cases.services import case_link_topic, case_to_topic, cases_close_for_topic
 from gongzhi.cases.states import OPEN_STATES as CASE_OPEN_STATES
 from gongzhi.cases.states import CaseState
-from gongzhi.core.audit import audit_record
+from gongzhi.core.audit import audit_record, audit_record_many
 from gongzhi.core.errors import (
     Conflict,
     InvalidTransition,
@@ -143,6 +143,22 @@ def yuan(amount: Decimal) -> str:
     return _("%(n)s 元") % {"n": f"{amount:,.2f}"}
 
 
+def _at(now: datetime | None) -> datetime:
+    """When something happened: now, or an earlier moment given by the caller.
+
+    Services that record history take `now` so that what happened before it was entered
+    (a paper vote held before gongzhi, the demo's history) carries its own time; the
+    pages never pass it. The audit event still says when it was entered. A moment in
+    the future is refused.
+    """
+    current = timezone.now()
+    if now is None:
+        return current
+    if now > current:
+        raise ValidationFailed(_("记录的时间不能晚于现在。"), code="time_in_future")
+    return now
+
+
 def _locked(topic: Topic) -> Topic:
     return Topic.objects.select_for_update().get(pk=topic.pk)
 
@@ -156,10 +172,11 @@ def _event(
     from_state: str = "",
     to_state: str = "",
     public: bool = True,
+    at: datetime | None = None,
 ) -> TopicEvent:
     return TopicEvent.objects.create(
         topic=topic,
-        at=timezone.now(),
+        at=at or timezone.now(),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         kind=kind,
         note=note,
@@ -169,16 +186,32 @@ def _event(
     )
 
 
-def _move(topic: Topic, *, actor: Any, action: str, kind: str, note: str = "") -> Topic:
+def _move(
+    topic: Topic,
+    *,
+    actor: Any,
+    action: str,
+    kind: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> Topic:
     """Move a locked topic along the loop: state, history event, audit."""
     before = topic.state
     topic.state = topic_next_state(topic.state, action)
-    now = timezone.now()
+    now = now or timezone.now()
     topic.state_changed_at = now
     if topic.state in (TopicState.DONE, TopicState.DECLINED):
         topic.closed_at = now
     topic.save(update_fields=["state", "state_changed_at", "closed_at", "updated_at"])
-    _event(topic, actor=actor, kind=kind, note=note, from_state=before, to_state=topic.state)
+    _event(
+        topic,
+        actor=actor,
+        kind=kind,
+        note=note,
+        from_state=before,
+        to_state=topic.state,
+        at=now,
+    )
     audit_record(
         actor=actor,
         verb=f"topic.{action}",
@@ -213,8 +246,10 @@ def topic_open(
     description: str = "",
     estate: Place | None = None,
     category: Any = None,
+    now: datetime | None = None,
 ) -> Topic:
     """A community worker opens a topic (立项): it starts by collecting opinions."""
+    now = _at(now)
     _community_and_estate(community, estate)
     _require("deliberation.open_topic", actor, community)
     title = _text(title, message=_("请填写议题。"), field_name="title", limit=MAX_TITLE)
@@ -222,7 +257,6 @@ def topic_open(
         description, message="", field_name="description", limit=MAX_TEXT, required=False
     )
     with transaction.atomic():
-        now = timezone.now()
         topic = Topic.objects.create(
             community=community,
             estate=estate,
@@ -234,7 +268,7 @@ def topic_open(
             opened_by=actor,
             state_changed_at=now,
         )
-        _event(topic, actor=actor, kind=TopicEventKind.OPENED, to_state=topic.state)
+        _event(topic, actor=actor, kind=TopicEventKind.OPENED, to_state=topic.state, at=now)
         audit_record(
             actor=actor,
             verb="topic.open",
@@ -352,7 +386,9 @@ def topic_decline(*, actor: User, topic: Topic, note: str) -> Topic:
     return topic
 
 
-def topic_advance(*, actor: User, topic: Topic, action: str, note: str = "") -> Topic:
+def topic_advance(
+    *, actor: User, topic: Topic, action: str, note: str = "", now: datetime | None = None
+) -> Topic:
     """Staff move a topic by hand: to deliberation, back to collecting opinions, to
     planning, or (once feedback is in) to done. Moves that follow from a vote, a plan or
     its milestones are made by those services, not here."""
@@ -367,7 +403,7 @@ def topic_advance(*, actor: User, topic: Topic, action: str, note: str = "") -> 
             kind = TopicEventKind.DONE
         else:
             kind = TopicEventKind.MOVED
-        topic = _move(topic, actor=actor, action=action, kind=kind, note=note)
+        topic = _move(topic, actor=actor, action=action, kind=kind, note=note, now=_at(now))
     return topic
 
 
@@ -809,9 +845,11 @@ def meeting_schedule(
     agenda: str,
     topic: Topic | None = None,
     invitations: Sequence[InviteeSpec] = (),
+    now: datetime | None = None,
 ) -> Meeting:
     """Schedule a meeting (议事会, 专家联席会, 三驾马车联合办公, 听证会) with its agenda and
     invitations; invitees with an account are told in their inbox."""
+    now = _at(now)
     if topic is not None and topic.community_id != community.pk:
         raise ValidationFailed(_("会议须在议题所在的居民区召开。"), code="meeting_outside_topic")
     _require("deliberation.manage_meeting", actor, topic or community)
@@ -860,6 +898,7 @@ def meeting_schedule(
                     "when": timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M"),
                     "where": location,
                 },
+                at=now,
             )
         notify(
             recipients=[r.user for r in rows if r.user is not None],
@@ -883,9 +922,11 @@ def meeting_record(
     attendance: Mapping[int, str],
     minutes: str,
     resolutions: Sequence[ResolutionSpec],
+    now: datetime | None = None,
 ) -> Meeting:
     """Record who came, the minutes and the resolutions (each tied to a topic); may be
     corrected until the minutes are published."""
+    now = _at(now)
     _require("deliberation.manage_meeting", actor, meeting)
     minutes = _text(minutes, message=_("请填写会议纪要。"), field_name="minutes", limit=20000)
     with transaction.atomic():
@@ -917,7 +958,7 @@ def meeting_record(
         before = meeting.state
         meeting.minutes = minutes
         meeting.state = MeetingState.HELD
-        meeting.held_at = meeting.held_at or timezone.now()
+        meeting.held_at = meeting.held_at or now
         meeting.save(update_fields=["minutes", "state", "held_at", "updated_at"])
         audit_record(
             actor=actor,
@@ -935,15 +976,16 @@ def meeting_record(
     return meeting
 
 
-def meeting_publish(*, actor: User, meeting: Meeting) -> Meeting:
+def meeting_publish(*, actor: User, meeting: Meeting, now: datetime | None = None) -> Meeting:
     """Publish the minutes and resolutions to residents (on the topic's page)."""
+    now = _at(now)
     _require("deliberation.manage_meeting", actor, meeting)
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if meeting.state != MeetingState.HELD:
             raise InvalidTransition(_("请先记录会议纪要再公布。"), code="meeting_not_held")
         meeting.state = MeetingState.PUBLISHED
-        meeting.published_at = timezone.now()
+        meeting.published_at = now
         meeting.save(update_fields=["state", "published_at", "updated_at"])
         audit_record(
             actor=actor,
@@ -965,6 +1007,7 @@ def meeting_publish(*, actor: User, meeting: Meeting) -> Meeting:
                     for r in meeting.resolutions.filter(Q(topic=topic) | Q(topic__isnull=True))
                 )
                 or meeting.title,
+                at=now,
             )
     return meeting
 
@@ -981,9 +1024,11 @@ def plan_create(
     cost: Any,
     requires_owners_vote: bool = False,
     vote_item: int | None = None,
+    now: datetime | None = None,
 ) -> Plan:
     """Write a plan (方案) for a topic in planning. A plan that is one of the matters
     owners decide (Civil Code art. 278) names its item and goes to an owners' vote."""
+    now = _at(now)
     _require("deliberation.manage_plan", actor, topic)
     if topic.state != TopicState.PLANNING:
         raise InvalidTransition(_("议题进入方案制定阶段后才能拟订方案。"), code="not_planning")
@@ -1023,6 +1068,7 @@ def plan_create(
             actor=actor,
             kind=TopicEventKind.PLAN_DRAFTED,
             note=_("%(title)s，总造价 %(cost)s") % {"title": title, "cost": yuan(cost)},
+            at=now,
         )
     return plan
 
@@ -1106,9 +1152,11 @@ def plan_funding_set(
     plan: Plan,
     shares: Mapping[str, Any],
     notes: Mapping[str, str] | None = None,
+    now: datetime | None = None,
 ) -> list[FundingShare]:
     """Set who pays what (出资) for a draft plan: amounts by source, replacing the split
     before. Refused unless the amounts add up exactly to the plan's cost."""
+    now = _at(now)
     _require("deliberation.manage_plan", actor, plan)
     notes = notes or {}
     cleaned: dict[str, Decimal] = {}
@@ -1147,6 +1195,7 @@ def plan_funding_set(
                 f"{FundingSource(source).label} {yuan(amount)}"
                 for source, amount in cleaned.items()
             ),
+            at=now,
         )
     return rows
 
@@ -1170,9 +1219,10 @@ def _funding_complete(plan: Plan) -> None:
     funding_check(cost=plan.cost, shares=shares)
 
 
-def plan_adopt(*, actor: User, plan: Plan, note: str = "") -> Plan:
+def plan_adopt(*, actor: User, plan: Plan, note: str = "", now: datetime | None = None) -> Plan:
     """Adopt a plan that needs no owners' vote: the topic moves to implementation. A plan
     that needs one is adopted only by a vote that passes (`vote_count`)."""
+    now = _at(now)
     _require("deliberation.manage_plan", actor, plan)
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
@@ -1181,14 +1231,14 @@ def plan_adopt(*, actor: User, plan: Plan, note: str = "") -> Plan:
                 _("该方案须经业主大会表决通过，不能直接通过。"), code="plan_needs_vote"
             )
         _funding_complete(plan)
-        return _adopt(plan, actor=actor, action=TopicAction.ADOPT_PLAN, note=note)
+        return _adopt(plan, actor=actor, action=TopicAction.ADOPT_PLAN, note=note, now=now)
 
 
-def _adopt(plan: Plan, *, actor: Any, action: str, note: str) -> Plan:
+def _adopt(plan: Plan, *, actor: Any, action: str, note: str, now: datetime) -> Plan:
     if plan.state != PlanState.DRAFT:
         raise InvalidTransition(_("方案已通过。"), code="plan_not_draft")
     plan.state = PlanState.ADOPTED
-    plan.adopted_at = timezone.now()
+    plan.adopted_at = now
     plan.save(update_fields=["state", "adopted_at", "updated_at"])
     audit_record(
         actor=actor,
@@ -1203,6 +1253,7 @@ def _adopt(plan: Plan, *, actor: Any, action: str, note: str) -> Plan:
         action=action,
         kind=TopicEventKind.PLAN_ADOPTED,
         note=note or plan.title,
+        now=now,
     )
     return plan
 
@@ -1250,9 +1301,11 @@ def milestone_update(
     finished_on: date | None = None,
     photos: Iterable[UploadedFile] = (),
     caption: str = "",
+    now: datetime | None = None,
 ) -> Milestone:
     """Report a milestone's progress to residents (status, %, note, outcome, photos).
     Only an adopted plan is being built; a milestone done is at 100 % with a date."""
+    now = _at(now)
     _require("deliberation.update_milestone", actor, milestone.plan)
     if status not in MilestoneStatus.values:
         raise ValidationFailed(_("节点状态无效。"), code="bad_status")
@@ -1260,7 +1313,7 @@ def milestone_update(
         raise ValidationFailed(_("进度须为 0–100 的整数。"), code="bad_progress", field="progress")
     if status == MilestoneStatus.DONE:
         progress = 100
-        finished_on = finished_on or timezone.localdate()
+        finished_on = finished_on or timezone.localdate(now)
     elif progress == 100:
         raise ValidationFailed(
             _("进度 100% 的节点请标记为“已完成”。"), code="bad_progress", field="progress"
@@ -1308,6 +1361,7 @@ def milestone_update(
             note=_("%(title)s：%(status)s，%(p)d%%")
             % {"title": milestone.title, "status": milestone.get_status_display(), "p": progress}
             + (f"。{milestone.outcome}" if milestone.outcome else ""),
+            at=now,
         )
     return milestone
 
@@ -1704,6 +1758,7 @@ def vote_notice(
     closes_at: datetime,
     plan: Plan | None = None,
     buildings: Sequence[Place] = (),
+    now: datetime | None = None,
 ) -> OwnersVote:
     """A convener publishes the notice of an owners' vote (业主大会表决公告).
 
@@ -1736,7 +1791,7 @@ def vote_notice(
             raise ValidationFailed(_("表决范围须为本小区的楼栋。"), code="bad_buildings")
     rules_row = OwnersMeetingRules.objects.filter(estate=estate).first()
     notice_days = rules_row.notice_days if rules_row else 15
-    now = timezone.now()
+    now = _at(now)
     if opens_at < now + timedelta(days=notice_days):
         raise ValidationFailed(
             _("表决须在公告 %(n)d 天后开始（最早 %(when)s）。")
@@ -1847,9 +1902,12 @@ def vote_notice(
                 "a": timezone.localtime(opens_at).strftime("%Y-%m-%d"),
                 "b": timezone.localtime(closes_at).strftime("%Y-%m-%d"),
             },
+            now=now,
         )
+        # A vote entered after it was over tells nobody to go and vote.
+        voters = [] if closes_at <= timezone.now() else entries
         notify(
-            recipients={e.representative for e in entries if e.representative is not None},
+            recipients={e.representative for e in voters if e.representative is not None},
             verb="vote.noticed",
             title=_("业主大会表决公告：%(title)s") % {"title": title},
             body=_("投票时间 %(a)s 至 %(b)s")
@@ -1863,31 +1921,54 @@ def vote_notice(
     return vote
 
 
-def _owner_group(vote: OwnersVote, entry: VoteRollEntry) -> list[VoteRollEntry]:
-    """Every part the entry's owner holds in the vote: one owner is one vote with all
-    their area, and the developer's unsold units are one owner together."""
-    roll = VoteRollEntry.objects.select_for_update().filter(vote=vote)
-    if entry.developer_unsold:
-        return list(roll.filter(developer_unsold=True))
-    return list(roll.filter(owner_key=entry.owner_key, developer_unsold=False))
+def _owner_groups(vote: OwnersVote, entries: Sequence[VoteRollEntry]) -> list[list[VoteRollEntry]]:
+    """For each entry, every part its owner holds in the vote: one owner is one vote with
+    all their area, and the developer's unsold units are one owner together."""
+    roll = list(VoteRollEntry.objects.select_for_update().filter(vote=vote).order_by("pk"))
+    by_owner: dict[str, list[VoteRollEntry]] = {}
+    for part in roll:
+        by_owner.setdefault("" if part.developer_unsold else part.owner_key, []).append(part)
+    return [by_owner["" if e.developer_unsold else e.owner_key] for e in entries]
+
+
+@dataclass(frozen=True)
+class BallotSpec:
+    """One ballot handed in: for `entry`'s owner, how it was cast, and the written proxy
+    when it was cast by one."""
+
+    entry: VoteRollEntry
+    choice: str
+    channel: str = BallotChannel.PAPER
+    proxy_holder: str = ""
+    proxy_note: str = ""
+    proxy_document: UploadedFile | None = None
+
+
+def _clean_ballot(spec: BallotSpec, *, online: bool) -> BallotSpec:
+    if spec.choice not in BallotChoice.values:
+        raise ValidationFailed(_("请选择同意、反对或弃权。"), code="invalid_choice", field="choice")
+    if online:
+        return spec
+    if spec.channel not in (BallotChannel.PAPER, BallotChannel.PROXY):
+        raise ValidationFailed(_("请选择纸质表决票或书面委托。"), code="bad_channel")
+    if spec.channel == BallotChannel.PAPER:
+        return BallotSpec(entry=spec.entry, choice=spec.choice, channel=spec.channel)
+    holder, note = spec.proxy_holder.strip()[:50], spec.proxy_note.strip()[:200]
+    if not (holder and (note or spec.proxy_document)):
+        raise ValidationFailed(
+            _("书面委托投票须登记受托人，并记录委托书（说明或扫描件）。"),
+            code="proxy_required",
+            field="proxy_holder",
+        )
+    return BallotSpec(spec.entry, spec.choice, spec.channel, holder, note, spec.proxy_document)
 
 
 def _cast(
-    *,
-    vote: OwnersVote,
-    entry: VoteRollEntry,
-    choice: str,
-    channel: str,
-    actor: User,
-    cast_by: User | None,
-    proxy_holder: str = "",
-    proxy_note: str = "",
-    proxy_document: UploadedFile | None = None,
+    *, vote: OwnersVote, specs: Sequence[BallotSpec], actor: User, online: bool, now: datetime
 ) -> list[Ballot]:
-    if choice not in BallotChoice.values:
-        raise ValidationFailed(_("请选择同意、反对或弃权。"), code="invalid_choice", field="choice")
+    """Write the ballots of one or more owners in one go: within the voting window, each
+    covering all of its owner's parts, none for a part that already has one."""
     vote = OwnersVote.objects.select_for_update().get(pk=vote.pk)
-    now = timezone.now()
     if vote.state != VoteState.NOTICED or not vote.opens_at <= now < vote.closes_at:
         raise InvalidTransition(
             _("不在投票时间内（%(a)s 至 %(b)s）。")
@@ -1897,50 +1978,71 @@ def _cast(
             },
             code="vote_not_open",
         )
-    group = _owner_group(vote, entry)
-    if Ballot.objects.filter(vote=vote, entry__in=group).exists():
-        raise Conflict(
-            _("%(place)s 已投过票：每个专有部分只能投一票。")
-            % {"place": place_label(entry.place) or entry.place.name},
-            code="already_voted",
+    groups = _owner_groups(vote, [spec.entry for spec in specs])
+    taken = set(Ballot.objects.filter(vote=vote).values_list("entry_id", flat=True))
+    rows: list[Ballot] = []
+    changes = []
+    for spec, group in zip(specs, groups, strict=True):
+        if any(part.pk in taken for part in group):
+            raise Conflict(
+                _("%(place)s 已投过票：每个专有部分只能投一票。")
+                % {"place": place_label(spec.entry.place) or spec.entry.place.name},
+                code="already_voted",
+            )
+        taken.update(part.pk for part in group)
+        cast_by = actor if online else spec.entry.representative
+        rows += [
+            Ballot(
+                vote=vote,
+                entry=part,
+                choice=spec.choice,
+                channel=spec.channel,
+                cast_by=cast_by,
+                entered_by=None if online else actor,
+                proxy_holder=spec.proxy_holder,
+                proxy_note=spec.proxy_note,
+                cast_at=now,
+            )
+            for part in group
+        ]
+        # The choice is secret: the trail says who handed in a ballot for which parts
+        # and how, which the committee may check; it does not repeat what it says.
+        changes.append(
+            (
+                vote,
+                None,
+                {
+                    "parts": [part.place_id for part in group],
+                    "channel": spec.channel,
+                    "proxy_holder": spec.proxy_holder,
+                    "cast_at": now,
+                },
+            )
         )
-    ballots = [
-        Ballot.objects.create(
-            vote=vote,
-            entry=part,
-            choice=choice,
-            channel=channel,
-            cast_by=cast_by,
-            entered_by=actor if channel != BallotChannel.ONLINE else None,
-            proxy_holder=proxy_holder,
-            proxy_note=proxy_note,
-            proxy_document=proxy_document if i == 0 and proxy_document else "",
-            cast_at=now,
-        )
-        for i, part in enumerate(group)
-    ]
-    # The choice is secret: the audit trail says who handed in a ballot for which part
-    # and how, which the committee may check; it does not repeat what the ballot says.
-    audit_record(
-        actor=actor,
-        verb=f"vote.ballot_{channel}",
-        obj=vote,
-        after={
-            "parts": [b.entry.place_id for b in ballots],
-            "channel": channel,
-            "proxy_holder": proxy_holder,
-        },
-    )
+    ballots = Ballot.objects.bulk_create(rows, batch_size=500)
+    for spec in specs:
+        if spec.proxy_document:
+            ballot = next(b for b in ballots if b.entry_id == spec.entry.pk)
+            ballot.proxy_document = spec.proxy_document
+            ballot.save(update_fields=["proxy_document"])
+    channel = specs[0].channel if len({spec.channel for spec in specs}) == 1 else "mixed"
+    audit_record_many(actor=actor, verb=f"vote.ballot_{channel}", changes=changes)
     return ballots
 
 
 def ballot_cast(
-    *, actor: User, vote: OwnersVote, entry: VoteRollEntry, choice: str
+    *,
+    actor: User,
+    vote: OwnersVote,
+    entry: VoteRollEntry,
+    choice: str,
+    now: datetime | None = None,
 ) -> list[Ballot]:
     """An owner votes online: only where the owners' meeting has adopted electronic
     voting, within the voting window, as the register's voter for the part (its verified
     owner, or the co-owners' representative). The ballot covers every part the owner
     holds in the vote."""
+    now = _at(now)
     if entry.vote_id != vote.pk:
         raise NotFound()
     if not vote.electronic:
@@ -1959,15 +2061,11 @@ def ballot_cast(
         raise PermissionDenied(
             _("您不是该专有部分在业主名册中登记的投票人。"), code="not_registered_voter"
         )
+    spec = _clean_ballot(
+        BallotSpec(entry=entry, choice=choice, channel=BallotChannel.ONLINE), online=True
+    )
     with transaction.atomic():
-        return _cast(
-            vote=vote,
-            entry=entry,
-            choice=choice,
-            channel=BallotChannel.ONLINE,
-            actor=actor,
-            cast_by=actor,
-        )
+        return _cast(vote=vote, specs=[spec], actor=actor, online=True, now=now)
 
 
 def ballot_enter(
@@ -1980,40 +2078,43 @@ def ballot_enter(
     proxy_holder: str = "",
     proxy_note: str = "",
     proxy_document: UploadedFile | None = None,
+    now: datetime | None = None,
 ) -> list[Ballot]:
     """A member of the convening body enters a paper ballot, or one cast by written
     proxy (the proxy holder and the proxy recorded). Counted with the online ballots."""
-    if entry.vote_id != vote.pk:
-        raise NotFound()
+    return ballots_enter(
+        actor=actor,
+        vote=vote,
+        ballots=[BallotSpec(entry, choice, channel, proxy_holder, proxy_note, proxy_document)],
+        now=now,
+    )
+
+
+def ballots_enter(
+    *,
+    actor: User,
+    vote: OwnersVote,
+    ballots: Sequence[BallotSpec],
+    now: datetime | None = None,
+) -> list[Ballot]:
+    """The convening body enters a stack of paper and proxy ballots from one counting
+    session at once: all or none, one audit event per owner's ballot."""
+    now = _at(now)
     _require("deliberation.enter_ballot", actor, vote)
-    if channel not in (BallotChannel.PAPER, BallotChannel.PROXY):
-        raise ValidationFailed(_("请选择纸质表决票或书面委托。"), code="bad_channel")
-    proxy_holder = proxy_holder.strip()[:50]
-    proxy_note = proxy_note.strip()[:200]
-    if channel == BallotChannel.PROXY and not (proxy_holder and (proxy_note or proxy_document)):
-        raise ValidationFailed(
-            _("书面委托投票须登记受托人，并记录委托书（说明或扫描件）。"),
-            code="proxy_required",
-            field="proxy_holder",
-        )
+    if not ballots:
+        raise ValidationFailed(_("没有要录入的选票。"), code="no_ballots")
+    if any(spec.entry.vote_id != vote.pk for spec in ballots):
+        raise NotFound()
+    specs = [_clean_ballot(spec, online=False) for spec in ballots]
     with transaction.atomic():
-        return _cast(
-            vote=vote,
-            entry=entry,
-            choice=choice,
-            channel=channel,
-            actor=actor,
-            cast_by=entry.representative,
-            proxy_holder=proxy_holder if channel == BallotChannel.PROXY else "",
-            proxy_note=proxy_note if channel == BallotChannel.PROXY else "",
-            proxy_document=proxy_document if channel == BallotChannel.PROXY else None,
-        )
+        return _cast(vote=vote, specs=specs, actor=actor, online=False, now=now)
 
 
-def vote_count(*, actor: User, vote: OwnersVote) -> OwnersVote:
+def vote_count(*, actor: User, vote: OwnersVote, now: datetime | None = None) -> OwnersVote:
     """The convening body counts a vote after it closes (`tally.owners_vote_tally`): the
     result is stored with both ratios and both thresholds. A vote that passes adopts its
     plan and moves the topic to implementation; one that fails sends it back to planning."""
+    now = _at(now)
     _require("deliberation.count_vote", actor, vote)
     with transaction.atomic():
         vote = (
@@ -2021,13 +2122,13 @@ def vote_count(*, actor: User, vote: OwnersVote) -> OwnersVote:
         )
         if vote.state != VoteState.NOTICED:
             raise InvalidTransition(_("该表决已计票。"), code="vote_counted")
-        if timezone.now() < vote.closes_at:
+        if now < vote.closes_at:
             raise InvalidTransition(_("投票截止后才能计票。"), code="vote_still_open")
         result = vote_tally(vote=vote)
         vote.result = result.as_dict()
         vote.passed = result.passed
         vote.state = VoteState.COUNTED
-        vote.counted_at = timezone.now()
+        vote.counted_at = now
         vote.counted_by = actor
         vote.save()
         audit_record(
@@ -2042,8 +2143,8 @@ def vote_count(*, actor: User, vote: OwnersVote) -> OwnersVote:
             "reasons": "；".join(result.reasons),
         }
         if result.passed and vote.plan is not None:
-            _event(vote.topic, actor=actor, kind=TopicEventKind.VOTE_COUNTED, note=summary)
-            _adopt(vote.plan, actor=actor, action=TopicAction.VOTE_PASSED, note=vote.title)
+            _event(vote.topic, actor=actor, kind=TopicEventKind.VOTE_COUNTED, note=summary, at=now)
+            _adopt(vote.plan, actor=actor, action=TopicAction.VOTE_PASSED, note=vote.title, now=now)
         else:
             action = TopicAction.VOTE_PASSED if result.passed else TopicAction.VOTE_FAILED
             _move(
@@ -2052,5 +2153,6 @@ def vote_count(*, actor: User, vote: OwnersVote) -> OwnersVote:
                 action=action,
                 kind=TopicEventKind.VOTE_COUNTED,
                 note=summary,
+                now=now,
             )
     return vote

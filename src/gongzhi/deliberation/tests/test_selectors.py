@@ -38,8 +38,8 @@ def suggestions(people, tree, **kwargs):
 def test_three_similar_open_cases_in_one_estate_suggest_a_topic(people, tree, green):
     for place, days in (
         (tree["dwelling"], 20),
-        (tree["dwelling_102"], 5),
-        (tree["dwelling_201"], 1),
+        (tree["building"], 5),
+        (tree["building_2"], 1),
     ):
         report(people, place, when=NOW - timedelta(days=days))
     found = suggestions(people, tree)
@@ -52,9 +52,9 @@ def test_three_similar_open_cases_in_one_estate_suggest_a_topic(people, tree, gr
 
 def test_no_suggestion_below_the_count_outside_the_window_or_across_estates(people, tree, green):
     report(people, tree["dwelling"], when=NOW - timedelta(days=31))
-    report(people, tree["dwelling_102"], when=NOW - timedelta(days=2))
+    report(people, tree["building"], when=NOW - timedelta(days=2))
     report(people, green["b1_101"], when=NOW - timedelta(days=2), actor=green["wang"])
-    report(people, tree["dwelling_201"], when=NOW - timedelta(days=2), code="street_light")
+    report(people, tree["building_2"], when=NOW - timedelta(days=2), code="street_light")
     assert suggestions(people, tree) == []
     # A caller may ask with a shorter list or a longer window.
     assert [s.count for s in suggestions(people, tree, days=40, min_cases=2)] == [2]
@@ -63,7 +63,7 @@ def test_no_suggestion_below_the_count_outside_the_window_or_across_estates(peop
 def test_cases_already_turned_into_a_topic_are_not_suggested_again(people, tree):
     cases = [
         report(people, place, when=NOW - timedelta(days=3))
-        for place in (tree["dwelling"], tree["dwelling_102"], tree["dwelling_201"])
+        for place in (tree["dwelling"], tree["building"], tree["building_2"])
     ]
     with time_machine.travel(NOW - timedelta(days=1), tick=False):
         case_to_topic(actor=people["worker"], case=cases[0], note="转议题")
@@ -71,7 +71,7 @@ def test_cases_already_turned_into_a_topic_are_not_suggested_again(people, tree)
 
 
 def test_suggestions_show_only_cases_the_user_may_see(people, tree):
-    for place in (tree["dwelling"], tree["dwelling_102"], tree["dwelling_201"]):
+    for place in (tree["dwelling"], tree["building"], tree["building_2"]):
         report(people, place, when=NOW - timedelta(days=3))
     with time_machine.travel(NOW, tick=False):
         assert (

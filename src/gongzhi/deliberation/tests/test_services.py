@@ -161,7 +161,7 @@ def drain_cases(people, tree):
             text=f"门口下水道反水 {i}",
             channel=Channel.RESIDENT_PAGE,
         )
-        for i, place in enumerate([tree["dwelling"], tree["dwelling_102"], tree["dwelling_201"]])
+        for i, place in enumerate([tree["dwelling"], tree["building"], tree["building_2"]])
     ]
 
 

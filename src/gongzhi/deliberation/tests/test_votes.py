@@ -433,3 +433,61 @@ def test_the_committee_member_role_reaches_only_its_estate(road, people, green):
     people["owners_committee"].__dict__.pop("_gongzhi_scopes", None)
     vote = notice(road, people["owners_committee"])
     assert vote.convened_by == people["owners_committee"]
+
+
+def test_a_vote_held_on_paper_before_is_entered_afterwards(road, green):
+    """A committee digitising a vote it held on paper: each step carries the time it
+    happened, the stack of ballots goes in at once, and nobody is asked to vote."""
+    later = at(2026, 5, 10, 9, 0)
+    with time_machine.travel(later, tick=False):
+        with pytest.raises(ValidationFailed) as error:
+            notice(road, green["committee"], now=later + timedelta(minutes=5))
+        assert error.value.code == "time_in_future"
+        vote = services.vote_notice(
+            actor=green["committee"],
+            topic=road.topic,
+            convener_kind=ConvenerKind.OWNERS_COMMITTEE,
+            title="道路改造方案表决",
+            description="同意按方案改造",
+            item=Item.REBUILD,
+            opens_at=OPENS,
+            closes_at=CLOSES,
+            plan=road,
+            now=NOTICED,
+        )
+        assert not Notification.objects.filter(verb="vote.noticed").exists()
+        roll = {e.place: e for e in vote.roll.all()}
+        ballots = services.ballots_enter(
+            actor=green["committee"],
+            vote=vote,
+            ballots=[
+                services.BallotSpec(roll[green["b1_101"]], "agree"),
+                services.BallotSpec(roll[green["b1_201"]], "agree"),
+                services.BallotSpec(
+                    roll[green["b2_101"]],
+                    "agree",
+                    BallotChannel.PROXY,
+                    proxy_holder="张小伟",
+                    proxy_note="委托书原件存业委会",
+                ),
+                services.BallotSpec(roll[green["b2_102"]], "abstain"),
+            ],
+            now=DURING,
+        )
+        assert len(ballots) == 5  # 王's two homes are one owner's ballot
+        assert {b.cast_at for b in ballots} == {DURING}
+        assert AuditEvent.objects.filter(verb="vote.ballot_mixed").count() == 4
+        with pytest.raises(Conflict):
+            services.ballots_enter(
+                actor=green["committee"],
+                vote=vote,
+                ballots=[services.BallotSpec(roll[green["b1_102"]], "disagree")],
+                now=DURING,
+            )
+        vote = services.vote_count(actor=green["committee"], vote=vote, now=AFTER)
+    assert vote.passed
+    assert vote.counted_at == AFTER
+    events = {e.kind: e.at for e in road.topic.events.all()}
+    assert events["vote_convened"] == NOTICED
+    assert events["vote_counted"] == AFTER
+    assert events["plan_adopted"] == AFTER
