@@ -41,6 +41,7 @@ from gongzhi.core.clocks import (
     target_duration,
 )
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.images import MAX_PHOTO_PIXELS, image_clean
 from gongzhi.core.notifications import notify
 from gongzhi.core.sms import sms_send
 from gongzhi.core.text import normalise, search_tokens
@@ -1840,7 +1841,8 @@ def _checked_photos(photos: Sequence[Any]) -> list[Any]:
                 code="invalid_photo",
                 field="photos",
             )
-    return files
+    # Stored as re-encoded copies: upright, and without EXIF (GPS) or any other metadata.
+    return [image_clean(f, max_bytes=MAX_PHOTO_BYTES, max_pixels=MAX_PHOTO_PIXELS) for f in files]
 
 
 def _save_photos(case: Case, files: list[Any], *, kind: str, actor: Any) -> list[CasePhoto]:
