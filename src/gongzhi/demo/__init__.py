@@ -13,6 +13,7 @@ from typing import Protocol
 
 from django.utils.translation import gettext as _
 
+from gongzhi.deliberation import demo as deliberation_demo
 from gongzhi.open311 import demo as open311_demo
 
 from . import people, places
@@ -26,7 +27,7 @@ class Builder(Protocol):
     def build(self, ctx: DemoContext) -> None: ...
 
 
-BUILDERS: list[Builder] = [places, people, open311_demo]
+BUILDERS: list[Builder] = [places, people, open311_demo, deliberation_demo]
 
 __all__ = ["BUILDERS", "DEMO_PASSWORD", "DemoContext", "build"]
 
