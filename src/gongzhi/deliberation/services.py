@@ -37,6 +37,7 @@ from gongzhi.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from gongzhi.core.images import MAX_PHOTO_PIXELS, image_clean
 from gongzhi.core.notifications import notify
 from gongzhi.places.models import Place, PlaceKind
 
@@ -97,6 +98,7 @@ MAX_TEXT = 5000
 MAX_QUESTIONS = 30
 MAX_OPTIONS = 20
 MONEY_QUANTUM = Decimal("0.01")
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_MONEY = Decimal("999999999999.99")
 
 
@@ -1322,7 +1324,11 @@ def milestone_update(
         finished_on = None
     note = _text(note, message="", field_name="note", limit=500, required=False)
     outcome = _text(outcome, message="", field_name="outcome", limit=200, required=False)
-    photos = list(photos)
+    # Site photos may show homes and people: stored as clean copies, no EXIF or GPS.
+    photos = [
+        image_clean(photo, max_bytes=MAX_PHOTO_BYTES, max_pixels=MAX_PHOTO_PIXELS)
+        for photo in photos
+    ]
     with transaction.atomic():
         milestone = (
             Milestone.objects.select_for_update().select_related("plan__topic").get(pk=milestone.pk)

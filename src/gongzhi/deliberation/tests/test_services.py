@@ -2,12 +2,14 @@
 moved along the loop, turned from cases; meetings; plans whose funding must add up;
 implementation in milestones; completion closing the linked cases; feedback."""
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from gongzhi.cases.models import Category, Channel
 from gongzhi.cases.services import case_report
@@ -393,7 +395,17 @@ def test_milestones_report_progress_with_photos(people, plan):
         services.milestone_update(
             actor=people["property"], milestone=milestone, status="in_progress", progress=100
         )
-    photo = SimpleUploadedFile("site.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif")
+    with pytest.raises(ValidationFailed):
+        services.milestone_update(
+            actor=people["property"],
+            milestone=milestone,
+            status=MilestoneStatus.IN_PROGRESS,
+            progress=40,
+            photos=[SimpleUploadedFile("site.jpg", b"<svg></svg>", "image/jpeg")],
+        )
+    data = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 120, 40)).save(data, format="PNG")
+    photo = SimpleUploadedFile("site.png", data.getvalue(), "image/png")
     services.milestone_update(
         actor=people["property"],
         milestone=milestone,
