@@ -567,12 +567,12 @@ def vote_voter_groups_for(*, user: Any, vote: OwnersVote) -> list[VoterGroup]:
         key = DEVELOPER if entry.developer_unsold else entry.owner_key
         if key in groups:
             continue
-        members = (
+        same_owner = (
             vote.roll.filter(developer_unsold=True)
             if entry.developer_unsold
-            else (vote.roll.filter(owner_key=entry.owner_key, developer_unsold=False))
+            else vote.roll.filter(owner_key=entry.owner_key, developer_unsold=False)
         )
-        members = list(members.select_related("place__parent__parent__parent"))
+        members = list(same_owner.select_related("place__parent__parent__parent"))
         ballot = Ballot.objects.filter(vote=vote, entry__in=members).first()
         groups[key] = VoterGroup(
             entry=entry,

@@ -161,6 +161,15 @@ def _at(now: datetime | None) -> datetime:
     return now
 
 
+def _community(place: Place) -> Place:
+    """The community a place lies in (itself for a community)."""
+    if place.kind == PlaceKind.COMMUNITY:
+        return place
+    if place.community is None:
+        raise ValidationFailed(_("该地点不属于任何居民区。"), code="place_without_community")
+    return place.community
+
+
 def _locked(topic: Topic) -> Topic:
     return Topic.objects.select_for_update().get(pk=topic.pk)
 
@@ -441,12 +450,8 @@ def topic_from_cases(
             _("只能把同一居民区的诉求转为一个议题。"), code="cases_span_communities"
         )
     community = cases[0].community
-    estates = {e.pk if e else None for e in (_estate_of_case(c) for c in cases)}
-    estate = (
-        Place.objects.get(pk=next(iter(estates)))
-        if len(estates) == 1 and None not in estates
-        else None
-    )
+    found = [_estate_of_case(c) for c in cases]
+    estate = found[0] if len({e.pk if e else None for e in found}) == 1 else None
     categories = {case.category_id for case in cases}
     category = cases[0].category if len(categories) == 1 else None
     with transaction.atomic():
@@ -593,7 +598,7 @@ def survey_create(
         raise ValidationFailed(_("截止时间须晚于现在。"), code="closes_in_past")
     with transaction.atomic():
         survey = Survey.objects.create(
-            community=place if place.kind == PlaceKind.COMMUNITY else place.community,
+            community=_community(place),
             place=place,
             topic=topic,
             kind=kind,
@@ -657,7 +662,7 @@ def survey_open(*, actor: User, survey: Survey) -> Survey:
             before={"state": SurveyState.DRAFT},
             after={"state": survey.state},
         )
-        if survey.topic_id:
+        if survey.topic is not None:
             _event(
                 survey.topic,
                 actor=actor,
@@ -694,7 +699,7 @@ def _survey_close(*, survey: Survey, actor: Any) -> Survey:
             "responses": responses,
         },
     )
-    if survey.topic_id:
+    if survey.topic is not None:
         _event(
             survey.topic,
             actor=actor,
@@ -1325,7 +1330,7 @@ def milestone_update(
     note = _text(note, message="", field_name="note", limit=500, required=False)
     outcome = _text(outcome, message="", field_name="outcome", limit=200, required=False)
     # Site photos may show homes and people: stored as clean copies, no EXIF or GPS.
-    photos = [
+    clean = [
         image_clean(photo, max_bytes=MAX_PHOTO_BYTES, max_pixels=MAX_PHOTO_PIXELS)
         for photo in photos
     ]
@@ -1344,7 +1349,7 @@ def milestone_update(
         milestone.note = note or milestone.note
         milestone.outcome = outcome or milestone.outcome
         milestone.save()
-        for photo in photos:
+        for photo in clean:
             MilestonePhoto.objects.create(
                 milestone=milestone, image=photo, caption=caption[:100], uploaded_by=actor
             )
@@ -1357,7 +1362,7 @@ def milestone_update(
                 "status": status,
                 "progress": progress,
                 "outcome": milestone.outcome,
-                "photos": len(photos),
+                "photos": len(clean),
             },
         )
         _event(
@@ -1591,7 +1596,7 @@ def _register_refresh(*, estate: Place) -> RegisterReport:
     ).select_related("user"):
         owners.setdefault(residency.place_id, []).append(residency)
     phones = {e.imported_owner_phone for e in entries.values() if e.imported_owner_phone}
-    phone_users = {u.phone: u for u in User.objects.filter(phone__in=phones)}
+    phone_users = {u.phone: u for u in User.objects.filter(phone__in=phones) if u.phone}
     to_create, to_update = [], []
     for place in places:
         entry = entries.get(place.pk)
@@ -1743,7 +1748,7 @@ def owner_register_set_representative(
 def _convener_allowed(actor: User, convener_kind: str, topic: Topic) -> bool:
     from . import rules as predicates
 
-    checks = {
+    checks: dict[str, Any] = {
         ConvenerKind.OWNERS_COMMITTEE: predicates.is_owners_committee,
         ConvenerKind.PREPARATORY_GROUP: predicates.is_preparatory_member,
         ConvenerKind.SUBDISTRICT: predicates.is_subdistrict_office,
@@ -1845,8 +1850,8 @@ def vote_notice(
                 % {"list": "、".join(labels) + ("……" if len(missing) > 20 else "")},
                 code="register_without_area",
             )
-        entries = list(entries)
-        if not entries:
+        parts = list(entries)
+        if not parts:
             raise ValidationFailed(_("表决范围内没有专有部分。"), code="empty_register")
         vote = OwnersVote.objects.create(
             topic=topic,
@@ -1876,7 +1881,7 @@ def vote_notice(
                     co_owner_count=e.co_owner_count,
                     representative=e.representative,
                 )
-                for e in entries
+                for e in parts
             ),
             batch_size=500,
         )
@@ -1891,7 +1896,7 @@ def vote_notice(
                 "opens_at": opens_at,
                 "closes_at": closes_at,
                 "electronic": vote.electronic,
-                "parts": len(entries),
+                "parts": len(parts),
                 "buildings": [b.pk for b in buildings],
                 "plan": plan,
             },
@@ -1911,7 +1916,7 @@ def vote_notice(
             now=now,
         )
         # A vote entered after it was over tells nobody to go and vote.
-        voters = [] if closes_at <= timezone.now() else entries
+        voters = [] if closes_at <= timezone.now() else parts
         notify(
             recipients={e.representative for e in voters if e.representative is not None},
             verb="vote.noticed",
