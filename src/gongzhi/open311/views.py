@@ -21,7 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.cases.models import Category, CategoryGroup
 from gongzhi.cases.questions import LIST_DATATYPES
-from gongzhi.core.errors import DomainError, NotFound, PermissionDenied
+from gongzhi.core.errors import DomainError, NotFound, PermissionDenied, RateLimited
+from gongzhi.core.ratelimit import report_rate_limit
 from gongzhi.places.models import Place
 
 from . import params, selectors
@@ -63,6 +64,8 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                 return render_error(fmt, Open311Error(404, error.message))
             except PermissionDenied as error:
                 return render_error(fmt, Open311Error(403, error.message))
+            except RateLimited as error:
+                return render_error(fmt, Open311Error(429, error.message))
             except DomainError as error:
                 return render_error(fmt, Open311Error(400, error.message))
 
@@ -178,6 +181,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
+    report_rate_limit(request)
     raw_key = _arg(request, "api_key")
     if not raw_key:
         raise Open311Error(403, _("缺少 api_key，不能提交诉求。"))

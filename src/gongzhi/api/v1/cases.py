@@ -40,6 +40,7 @@ from gongzhi.cases.models import (
 )
 from gongzhi.cases.states import CaseState
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.ratelimit import report_rate_limit
 from gongzhi.places.selectors import place_get
 
 from .schemas import Page, PlaceRef, label_of
@@ -419,6 +420,7 @@ def case_report(
         description="客户端生成的唯一键 / a unique key the client makes up per report",
     ),
 ):
+    report_rate_limit(request)
     user = request.auth
     category = selectors.categories_for_report().filter(code=payload.category).first()
     if category is None:

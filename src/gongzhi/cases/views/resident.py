@@ -36,6 +36,7 @@ from gongzhi.accounts.scopes import scopes_with_roles
 from gongzhi.accounts.views import client_ip
 from gongzhi.core.clocks import ClockKind, TargetUnit, target_duration
 from gongzhi.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from gongzhi.core.ratelimit import report_rate_limited
 from gongzhi.core.workdays import clock_context_for
 from gongzhi.places.models import Place
 from gongzhi.places.selectors import community_for_report_slug
@@ -403,6 +404,7 @@ def _report_place(user: User, community: Place, pk: str, public: dict[str, Place
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@report_rate_limited
 def report(request: HttpRequest, slug: str) -> HttpResponse:
     """The community's report page (一居一码). Not signed in: a phone and a code first,
     or a password sign-in. Signed in: category tiles, the place (their home pre-filled),

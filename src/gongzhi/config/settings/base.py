@@ -192,6 +192,8 @@ GONGZHI = {
     "WORKING_HOURS": ("09:00", "17:00"),
     # channels notifications go out on (in_app, sms, email, webhook); others are skipped
     "NOTIFICATION_CHANNELS": env_list("GONGZHI_NOTIFICATION_CHANNELS", "in_app,sms"),
+    # reports (page, API, Open311) per account or address: requests, seconds
+    "REPORT_RATE_LIMIT": tuple(map(int, env_list("GONGZHI_REPORT_RATE_LIMIT", "20,60"))),
 }
 
 SESSION_COOKIE_HTTPONLY = True
