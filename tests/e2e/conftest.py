@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -38,29 +39,36 @@ CHROMIUM_ARGS = [
 def pytest_collection_modifyitems(items):
     """Marks browser tests before `-m` selects, so `-m "not e2e"` excludes them.
 
-    The live server needs committed data, so each browser test runs with a transactional
-    database, emptied afterwards. Every one of them also restores what the migrations
-    seeded (the default categories, content types) before it starts: mixing tests that do
-    with tests that do not makes the restore collide with rows a plain flush re-creates.
-    """
+    (Their database: the live server needs committed data, so each runs on a transactional
+    database restored to what the migrations seeded — see the root conftest.py.)"""
     for item in items:
         if E2E_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
 @pytest.fixture(scope="session")
-def browser() -> Browser:
+def browser(django_db_setup) -> Browser:
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("chromium is not installed: run scripts/ensure-chromium.sh")
-    # Playwright's sync API runs an event loop in this thread; the tests' database calls
-    # (fixtures, flushes between tests) are still synchronous, so Django's guard against
-    # blocking an event loop does not apply. Set for the session: sessions that start the
-    # browser are browser-test sessions (`make test` runs them on their own).
+    # Playwright's sync API runs an event loop in this thread. From then on Django keeps
+    # the thread's database connections in a context of their own: new wrappers for the
+    # same test database, which lack the seed data serialized when it was created, so
+    # serialized rollback would silently restore nothing. Carry it over.
+    serialized = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
+    # The tests' database calls (fixtures, flushes between tests) stay synchronous, so
+    # Django's guard against blocking an event loop does not apply. Set for the session:
+    # sessions that start the browser are browser-test sessions (`make test` runs them
+    # on their own).
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
+            for alias, contents in serialized.items():
+                connections[alias]._test_serialized_contents = contents
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             yield browser
             browser.close()
