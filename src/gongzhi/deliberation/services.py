@@ -1336,7 +1336,9 @@ def milestone_update(
     ]
     with transaction.atomic():
         milestone = (
-            Milestone.objects.select_for_update().select_related("plan__topic").get(pk=milestone.pk)
+            Milestone.objects.select_for_update(of=("self",))
+            .select_related("plan__topic")
+            .get(pk=milestone.pk)
         )
         if milestone.plan.state != PlanState.ADOPTED:
             raise InvalidTransition(_("方案通过后才能填报实施进展。"), code="plan_not_adopted")
@@ -1387,7 +1389,7 @@ def plan_complete(*, actor: User, plan: Plan, note: str = "") -> Plan:
     _require("deliberation.manage_plan", actor, plan)
     note = _text(note, message="", field_name="note", limit=500, required=False)
     with transaction.atomic():
-        plan = Plan.objects.select_for_update().select_related("topic").get(pk=plan.pk)
+        plan = Plan.objects.select_for_update(of=("self",)).select_related("topic").get(pk=plan.pk)
         if plan.state != PlanState.ADOPTED:
             raise InvalidTransition(_("只有实施中的方案才能完成。"), code="plan_not_adopted")
         milestones = list(plan.milestones.all())
@@ -2129,7 +2131,9 @@ def vote_count(*, actor: User, vote: OwnersVote, now: datetime | None = None) ->
     _require("deliberation.count_vote", actor, vote)
     with transaction.atomic():
         vote = (
-            OwnersVote.objects.select_for_update().select_related("topic", "plan").get(pk=vote.pk)
+            OwnersVote.objects.select_for_update(of=("self",))
+            .select_related("topic", "plan")
+            .get(pk=vote.pk)
         )
         if vote.state != VoteState.NOTICED:
             raise InvalidTransition(_("该表决已计票。"), code="vote_counted")
