@@ -16,9 +16,9 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from gongzhi.accounts.models import Role
-from gongzhi.accounts.services import role_assign, user_create
-from gongzhi.places.models import CommunityType, PlaceKind
+from gongzhi.accounts.models import Relation, Role
+from gongzhi.accounts.services import residency_claim, role_assign, user_create
+from gongzhi.places.models import CommunityType, Place, PlaceKind
 from gongzhi.places.services import grid_create, place_create
 
 
@@ -139,3 +139,36 @@ def people(tree):
         ),
     }
     return p
+
+
+@pytest.fixture
+def resident_at(tree, people):
+    """A resident who may report about `place` for themselves (only their own home and
+    their community's shared places are theirs to report): `people["resident"]` for 101
+    and the shared places of 虹桥新城; for another dwelling or shop, a neighbour made on
+    first use with a live claim on it; for another community's shared places, the
+    neighbour at its first dwelling."""
+    neighbours = {}
+
+    def get(place):
+        if place.kind not in (PlaceKind.DWELLING, PlaceKind.STREET_SHOP):
+            if place.community_id == tree["community"].pk:
+                return people["resident"]
+            place = Place.objects.filter(
+                community_id=place.community_id, kind=PlaceKind.DWELLING
+            ).order_by("code")[0]
+        if place == tree["dwelling"]:
+            return people["resident"]
+        if place.pk not in neighbours:
+            neighbour = user_create(
+                actor=None,
+                username=f"neighbour-{place.pk}",
+                name=f"{place.name}住户",
+                phone=f"139{place.pk:08d}",
+                password="pw-Example-2026",
+            )
+            residency_claim(user=neighbour, place=place, relation=Relation.OWNER)
+            neighbours[place.pk] = neighbour
+        return neighbours[place.pk]
+
+    return get

@@ -27,13 +27,14 @@ def morning():
 
 
 @pytest.fixture
-def cases(morning, tree, people):
-    """Three cases in 虹桥新城: one completed, one responded, one waiting; one elsewhere."""
+def cases(morning, tree, people, resident_at):
+    """Three cases in 虹桥新城: one completed, one responded, one waiting; one elsewhere.
+    Each is reported by someone who lives there."""
     light, litter = (Category.objects.get(code=c) for c in ("street_light", "litter"))
 
     def report(place, category, text):
         return case_report(
-            actor=people["resident"],
+            actor=resident_at(place),
             place=place,
             category=category,
             text=text,

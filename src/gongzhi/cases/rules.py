@@ -23,8 +23,16 @@ from typing import Any
 
 import rules
 
-from gongzhi.accounts.models import COMMUNITY_LEAD_ROLES, SUPERVISOR_ROLES, Role
-from gongzhi.accounts.scopes import holds_role_over, scopes_for
+from gongzhi.accounts.models import (
+    COMMUNITY_LEAD_ROLES,
+    STAFF_ROLES,
+    SUPERVISOR_ROLES,
+    Residency,
+    ResidencyStatus,
+    Role,
+)
+from gongzhi.accounts.scopes import holds_role_over, scopes_for, scopes_with_roles
+from gongzhi.places.models import PlaceKind
 
 from .states import FINAL_STATES, OPEN_STATES
 
@@ -40,6 +48,17 @@ ENTRY_ROLES = CASE_STAFF_ROLES | {Role.PROPERTY_MANAGER, Role.OWNERS_COMMITTEE, 
 PATROL_ROLES = ENTRY_ROLES | {Role.VOLUNTEER, Role.BUILDING_LEADER}
 # Roles that assign tasks downward (协助任务).
 TASK_ROLES = CASE_STAFF_ROLES | SUPERVISOR_ROLES
+# Who may report what where (self-service: the resident page, the API, Open311):
+# staff anywhere their roles reach; everyone else about their own dwelling or shop, and
+# about the places a community's residents share — in the communities they live in.
+REPORT_ANYWHERE_ROLES = STAFF_ROLES
+# Roles that make a dwelling or shop someone's own, besides a claimed residency.
+HOME_ROLES = frozenset({Role.RESIDENT, Role.STREET_SHOP})
+SHARED_PLACE_KINDS = frozenset(
+    {PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.PUBLIC_AREA, PlaceKind.STREET_SHOP}
+)
+# A claim counts at once: reporting does not wait for the community's verification.
+LIVE_RESIDENCY = (ResidencyStatus.CLAIMED, ResidencyStatus.VERIFIED)
 
 
 def _authenticated(user: Any) -> bool:
@@ -117,6 +136,44 @@ def is_unfinished(user, case) -> bool:
     return case.state not in FINAL_STATES
 
 
+def home_communities(user: Any) -> set[int]:
+    """The communities of the dwellings and shops that are `user`'s own: a live claim or
+    verified residency, or a resident's or shop's role."""
+    if not _authenticated(user):
+        return set()
+    ids = set(
+        Residency.objects.filter(user=user, status__in=LIVE_RESIDENCY).values_list(
+            "community_id", flat=True
+        )
+    )
+    return ids | {
+        scope.community_id
+        for scope in scopes_with_roles(user, HOME_ROLES)
+        if scope.community_id is not None
+    }
+
+
+def is_own_home(user: Any, place: Any) -> bool:
+    """`place` is a dwelling or shop `user` lives in or runs (or lies within one)."""
+    return (
+        holds_role_over(user, HOME_ROLES, place)
+        or Residency.objects.filter(user=user, place=place, status__in=LIVE_RESIDENCY).exists()
+    )
+
+
+@rules.predicate
+def may_report_at(user, place) -> bool:
+    """The one rule of where a person may report for themselves (resident page, API,
+    Open311): staff anywhere their roles reach (`REPORT_ANYWHERE_ROLES`); anyone else
+    about their own dwelling or shop, or about a shared place — estate, building, public
+    area, street shop — of a community they live in. Someone else's home is never one."""
+    if not _authenticated(user) or place is None:
+        return False
+    if holds_role_over(user, REPORT_ANYWHERE_ROLES, place) or is_own_home(user, place):
+        return True
+    return place.kind in SHARED_PLACE_KINDS and place.community_id in home_communities(user)
+
+
 is_handler = is_lead | is_co_handler
 can_view = (
     is_reporter
@@ -152,6 +209,7 @@ rules.add_perm("cases.transfer", can_handle)
 rules.add_perm("cases.accept_transfer", is_transfer_target)
 rules.add_perm("cases.add_co_handler", can_handle | is_case_staff)
 rules.add_perm("cases.exclude_from_rates", is_community_lead | is_supervisor)
+rules.add_perm("cases.report_at", may_report_at)
 # More photos of the problem from the reporter while it is worked on; of the work from
 # those handling it until the case is finished.
 rules.add_perm(

@@ -53,7 +53,17 @@ from .models import (
     Satisfaction,
 )
 from .routing import GRID_ROLES, Candidate, RoutingInput
-from .rules import CASE_STAFF_ROLES, ENTRY_ROLES, HANDLER_ROLES, is_reporter
+from .rules import (
+    CASE_STAFF_ROLES,
+    ENTRY_ROLES,
+    HANDLER_ROLES,
+    HOME_ROLES,
+    LIVE_RESIDENCY,
+    REPORT_ANYWHERE_ROLES,
+    SHARED_PLACE_KINDS,
+    home_communities,
+    is_reporter,
+)
 from .states import OPEN_STATES, CaseAction, CaseState, allowed_actions
 
 # Roles that see every case under their scope (rates included).
@@ -706,17 +716,41 @@ def cases_reported_by(*, user: Any) -> QuerySet[Case]:
     )
 
 
-def report_places_for(*, community: Place) -> QuerySet[Place]:
-    """The shared places of a community a resident may report at instead of their home:
-    its estates, buildings and public areas, in tree order. Public: the report page of
-    一居一码 lists them for anyone holding the community's QR code."""
-    places = Place.objects.filter(
-        community=community,
-        kind__in=[PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.PUBLIC_AREA],
-        is_active=True,
+@dataclass(frozen=True)
+class ReportPlaces:
+    """Where a person may report on a community's page: `homes` are their own dwellings
+    and shops there, `shared` the places its residents share."""
+
+    homes: list[Place]
+    shared: list[Place]
+
+
+def report_places_for(*, user: Any, community: Place) -> ReportPlaces:
+    """The places of `community` the person may choose on its report page (一居一码), as
+    `rules.may_report_at` allows them: their own dwellings and shops there (a live claim
+    or verified residency, a resident's or shop's role), then its estates, buildings,
+    public areas and street shops in tree order — all of them for someone who lives in the
+    community, those their roles reach for staff, none for anyone else."""
+    if not getattr(user, "is_authenticated", False):
+        return ReportPlaces(homes=[], shared=[])
+    # The parents come along: the page names a place "虹桥新城小区 1号楼 1单元 101室".
+    in_community = (
+        Place.objects.filter(community=community, is_active=True)
+        .select_related("parent__parent__parent")
+        .order_by("code")
     )
-    # The parents come along: the page names a building "虹桥新城小区 1号楼".
-    return places.select_related("parent__parent").order_by("code")
+    home_roles = RoleAssignment.objects.active().filter(user=user, role__in=list(HOME_ROLES))
+    homes = list(
+        in_community.filter(
+            Q(pk__in=Residency.objects.filter(user=user, status__in=LIVE_RESIDENCY).values("place"))
+            | Q(pk__in=home_roles.values("place"))
+        )
+    )
+    shared = in_community.filter(kind__in=list(SHARED_PLACE_KINDS))
+    if community.pk not in home_communities(user):
+        shared = shared.filter(pk__in=visible_places(user, REPORT_ANYWHERE_ROLES).values("pk"))
+    home_ids = {place.pk for place in homes}
+    return ReportPlaces(homes=homes, shared=[p for p in shared if p.pk not in home_ids])
 
 
 # --- the worker pages ---------------------------------------------------------------------

@@ -267,11 +267,16 @@ def case_report(
     answers: dict[str, Any] | None = None,
     photos: Sequence[Any] = (),
     idempotency_key: str = "",
+    jurisdiction: Place | None = None,
 ) -> Case:
     """Report a problem: numbers the case, sets its deadlines from the category's policy,
     routes it, stores alarms for warnings and supervision, and tells the handlers.
 
-    Self-service channels (resident page, API, Open311) report as the signed-in person.
+    Self-service channels (resident page, API, Open311) report as the signed-in person,
+    where `rules.may_report_at` allows: staff anywhere their roles reach, anyone else
+    about their own dwelling or shop or a shared place of a community they live in. An
+    Open311 client reports as its key's account, anywhere within the key's
+    `jurisdiction` (a community or subdistrict) and nowhere else.
     A worker entering a phone call, walk-in, reception-day or visit finding may name the
     resident (`reporter`) or give a contact name and phone for someone without an
     account. A patrol finding is reported by the volunteer or worker who found it; an
@@ -287,6 +292,9 @@ def case_report(
         existing = _case_for_key(scope, channel, idempotency_key)
         if existing is not None:
             return existing
+    community = place.community
+    if place.kind not in REPORTABLE_KINDS or not place.is_active or community is None:
+        raise ValidationFailed(_("请选择居民区内的具体地点。"), code="invalid_place")
     reporter, contact_name, contact_phone = _check_reporter(
         actor=actor,
         place=place,
@@ -294,10 +302,8 @@ def case_report(
         reporter=reporter,
         contact_name=contact_name,
         contact_phone=contact_phone,
+        jurisdiction=jurisdiction,
     )
-    community = place.community
-    if place.kind not in REPORTABLE_KINDS or not place.is_active or community is None:
-        raise ValidationFailed(_("请选择居民区内的具体地点。"), code="invalid_place")
     if not category.is_active:
         raise ValidationFailed(_("该类别已停用。"), code="category_inactive")
     text = (text or "").strip()
@@ -1762,6 +1768,7 @@ def _check_reporter(
     reporter: User | None,
     contact_name: str,
     contact_phone: str,
+    jurisdiction: Place | None,
 ) -> tuple[User | None, str, str]:
     contact_name = (contact_name or "").strip()[:50]
     contact_phone = (contact_phone or "").strip().replace(" ", "")[:20]
@@ -1769,7 +1776,24 @@ def _check_reporter(
         raise ValidationFailed(
             _("联系电话格式不正确。"), code="invalid_phone", field="contact_phone"
         )
+    if jurisdiction is not None and channel != Channel.OPEN311:
+        raise ValidationFailed(_("只有 Open311 上报按辖区核对地点。"), code="invalid_channel")
+    if channel == Channel.OPEN311 and jurisdiction is not None:
+        if not (place.code == jurisdiction.code or place.code.startswith(jurisdiction.code + "-")):
+            raise PermissionDenied(
+                _("该地点不在 %(name)s 辖区内。") % {"name": jurisdiction.name},
+                code="place_outside_jurisdiction",
+            )
+        return actor, contact_name, contact_phone
     if channel in SELF_SERVICE_CHANNELS:
+        if not rules.has_perm("cases.report_at", actor, place):
+            raise PermissionDenied(
+                _(
+                    "只能反映您自己的房屋、商铺，或您居住的居民区里小区、楼栋、公共区域"
+                    "和沿街商铺的问题。"
+                ),
+                code="place_not_yours",
+            )
         return actor, contact_name, contact_phone
     if channel == Channel.PATROL:
         if not holds_role_over(actor, PATROL_ROLES, place):

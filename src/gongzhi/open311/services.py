@@ -188,6 +188,8 @@ def open311_request_create(
             contact_phone=_phone(phone),
             answers=answers,
             idempotency_key=token,
+            # The key's account lives nowhere: it reports for the key's jurisdiction.
+            jurisdiction=key.jurisdiction,
         )
         request, created = Open311Request.objects.get_or_create(
             case=case,

@@ -41,13 +41,15 @@ def category(db):
 
 
 @pytest.fixture
-def report(tree, people, category):
-    """Report a case through the service (as the resident, from their dwelling, by default)."""
+def report(tree, people, category, resident_at):
+    """Report a case through the service (as the resident, from their dwelling, by default;
+    at another home, as the neighbour who lives there)."""
 
     def make(code="street_light", *, actor=None, place=None, text="1号楼门口的路灯不亮了", **kw):
+        place = place or tree["dwelling"]
         return case_report(
-            actor=actor or people["resident"],
-            place=place or tree["dwelling"],
+            actor=actor or resident_at(place),
+            place=place,
             category=category[code],
             text=text,
             channel=kw.pop("channel", Channel.RESIDENT_PAGE),

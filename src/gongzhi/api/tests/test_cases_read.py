@@ -110,6 +110,35 @@ def test_a_resident_cannot_enter_a_phone_call_for_someone_else(api, tree):
     assert response.json()["code"] == "permission_denied"
 
 
+def report_at(api, who, place):
+    return api(who).post(
+        "/api/v1/cases", {"category": "street_light", "place": place.code, "text": "路灯不亮"}
+    )
+
+
+def test_a_resident_reports_about_their_home_and_their_communitys_shared_places(api, tree):
+    for place in (tree["dwelling"], tree["estate"], tree["building_2"]):
+        response = report_at(api, "resident", place)
+        assert response.status_code == 201, response.json()
+        assert response.json()["place"]["code"] == place.code
+
+
+@pytest.mark.parametrize("where", ["dwelling_102", "other_dwelling", "other_estate"])
+def test_a_resident_may_not_report_about_another_home_or_community(api, tree, where):
+    response = report_at(api, "resident", tree[where])
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "place_not_yours"
+    assert body["message"].startswith("只能反映您自己的房屋、商铺")
+    assert Case.objects.count() == 0
+
+
+def test_staff_report_through_the_api_anywhere_their_roles_reach(api, tree):
+    assert report_at(api, "worker", tree["dwelling_201"]).status_code == 201
+    assert report_at(api, "supervisor", tree["other_dwelling"]).status_code == 201
+    assert report_at(api, "other_worker", tree["dwelling"]).status_code == 403
+
+
 # --- reading -----------------------------------------------------------------------------
 
 

@@ -30,8 +30,9 @@ def category(db):
 
 
 @pytest.fixture
-def report(tree, people, category):
-    """Report a case as the resident from their dwelling unless told otherwise."""
+def report(tree, people, category, resident_at):
+    """Report a case as the resident from their dwelling unless told otherwise; at another
+    home, as the neighbour who lives there (`resident_at`)."""
 
     def make(
         code: str = "street_light",
@@ -42,9 +43,10 @@ def report(tree, people, category):
         channel: str = Channel.RESIDENT_PAGE,
         **kwargs,
     ):
+        place = place or tree["dwelling"]
         return case_report(
-            actor=actor or people["resident"],
-            place=place or tree["dwelling"],
+            actor=actor or resident_at(place),
+            place=place,
             category=category[code],
             text=text,
             channel=channel,

@@ -5,8 +5,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from gongzhi.accounts.models import PersonalDataAccess
-from gongzhi.accounts.services import user_create
+from gongzhi.accounts.models import PersonalDataAccess, Relation
+from gongzhi.accounts.services import residency_claim, user_create
 from gongzhi.cases.models import Channel
 from gongzhi.cases.selectors import (
     case_actions_for,
@@ -46,7 +46,13 @@ def spread(report, tree, people):
             text="2号楼垃圾堆放",
             code="litter",
         )
-        elsewhere = report(place=tree["other_dwelling"], text="9号楼路灯不亮")
+        # The resident rents a flat in the other community too, and reports there.
+        residency_claim(
+            user=people["resident"], place=tree["other_dwelling"], relation=Relation.TENANT
+        )
+        elsewhere = report(
+            actor=people["resident"], place=tree["other_dwelling"], text="9号楼路灯不亮"
+        )
     return {"b1": b1, "b2": b2, "elsewhere": elsewhere}
 
 
@@ -237,8 +243,8 @@ def test_contact_details_are_masked_for_staff_who_do_not_handle_the_case(spread,
     assert not PersonalDataAccess.objects.filter(viewer=people["resident"]).exists()
 
 
-def test_a_merged_reporter_follows_the_case_but_not_its_reporter(report, people, tree):
-    neighbour = user_create(actor=None, username="neighbour", phone="13900000002")
+def test_a_merged_reporter_follows_the_case_but_not_its_reporter(report, people, tree, resident_at):
+    neighbour = resident_at(tree["dwelling_102"])
     original = report()
     duplicate = report(actor=neighbour, place=tree["dwelling_102"], text="路灯坏了")
     case_merge(actor=people["worker"], case=duplicate, into=original)

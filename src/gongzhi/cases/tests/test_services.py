@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, close_old_connections, connection
 
 from gongzhi.accounts.models import Role
-from gongzhi.accounts.services import user_create
 from gongzhi.cases.models import (
     Case,
     CaseEvent,
@@ -110,8 +109,8 @@ def test_a_retried_report_with_the_same_key_creates_one_case(report):
     assert Case.objects.count() == 2
 
 
-def test_the_same_key_from_another_person_is_another_case(report, people, tree):
-    neighbour = user_create(actor=None, username="neighbour", phone="13900000002")
+def test_the_same_key_from_another_person_is_another_case(report, people, tree, resident_at):
+    neighbour = resident_at(tree["dwelling_102"])
     mine = report(idempotency_key="k1")
     theirs = report(idempotency_key="k1", actor=neighbour, place=tree["dwelling_102"])
     assert mine.pk != theirs.pk
@@ -305,8 +304,8 @@ def test_decline_records_the_reason_and_the_referral(report, people):
     assert "12345" in message.body
 
 
-def test_merging_keeps_both_reporters_informed(report, people, tree):
-    neighbour = user_create(actor=None, username="neighbour", phone="13900000002")
+def test_merging_keeps_both_reporters_informed(report, people, tree, resident_at):
+    neighbour = resident_at(tree["dwelling_102"])
     original = report()
     duplicate = report(actor=neighbour, place=tree["dwelling_102"], text="楼门口路灯坏了")
     duplicate = case_merge(actor=people["grid_worker"], case=duplicate, into=original)
@@ -523,7 +522,7 @@ def test_a_community_override_and_the_beijing_presets(report, people, tree, cate
     assert override.response_amount == 15  # the response target is kept
     with time_machine.travel(at(2026, 11, 27, 9, 0), tick=False):
         case = report()
-        elsewhere = report(actor=people["resident"], place=tree["other_dwelling"])
+        elsewhere = report(place=tree["other_dwelling"])
     assert case.completion_due_at == at(2026, 11, 27, 11, 0)
     assert elsewhere.completion_due_at == at(2026, 11, 28, 9, 0)
     general = policy_apply_preset(actor=people["admin"], category=light, preset="beijing_general")

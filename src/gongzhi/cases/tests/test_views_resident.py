@@ -230,6 +230,44 @@ def test_a_place_of_another_community_cannot_be_chosen(resident_client, tree, sl
     assert not Case.objects.exists()
 
 
+def test_someone_with_no_home_here_is_asked_to_claim_one_first(client, tree, slug):
+    newcomer = user_create(actor=None, username="newcomer", name="新住户", phone="13712345678")
+    client.force_login(newcomer)
+    page = client.get(reverse("resident:report", args=[slug]))
+    assert "反映问题前，请先告诉我们您住在哪里" in page.text
+    assert "不用等社区核验" in page.text
+    assert f"{reverse('accounts:claim')}?community={tree['community'].pk}" in page.text
+    assert 'id="report-form"' not in page.text
+
+    # A claim is enough: the form comes at once, with the new home chosen.
+    residency_claim(user=newcomer, place=tree["dwelling_102"], relation=Relation.TENANT)
+    page = client.get(reverse("resident:report", args=[slug]))
+    assert 'id="report-form"' in page.text
+    selected = re.search(r'<option value="(\d+)" selected>', page.text)
+    assert selected and selected.group(1) == str(tree["dwelling_102"].pk)
+
+
+def test_a_resident_of_another_community_is_told_this_page_is_not_theirs(resident_client, tree):
+    other = reverse("resident:report", args=[tree["other_community"].settings.report_slug])
+    page = resident_client.get(other)
+    assert "您登记的住址不在本居民区" in page.text
+    assert 'id="report-form"' not in page.text
+    response = resident_client.post(other, form_data(tree, place=str(tree["dwelling"].pk)))
+    assert not Case.objects.exists() and response.status_code == 200
+
+
+def test_street_shops_are_among_the_shared_places(resident_client, tree, slug):
+    place_create(
+        actor=None,
+        kind=PlaceKind.STREET_SHOP,
+        name="沿街便利店",
+        segment="S1",
+        parent=tree["community"],
+    )
+    page = resident_client.get(reverse("resident:report", args=[slug]))
+    assert "沿街便利店" in page.text
+
+
 def test_a_double_submit_with_the_same_key_makes_one_case(resident_client, tree, slug):
     url = reverse("resident:report", args=[slug])
 
@@ -380,10 +418,7 @@ def test_the_anonymous_box_is_explained_and_stored(resident_client, tree, slug):
 
 
 def test_likely_duplicates_are_shown_while_typing(resident_client, report, tree, slug, people):
-    neighbour = user_create(actor=None, username="neighbour", name="邻居", phone="13900000002")
-    earlier = report(
-        actor=neighbour, place=tree["dwelling_102"], text="1号楼门口的路灯坏了，晚上不亮"
-    )
+    earlier = report(place=tree["dwelling_102"], text="1号楼门口的路灯坏了，晚上不亮")
     mine = report(text="1号楼门口路灯坏了")
 
     response = resident_client.get(
@@ -484,9 +519,8 @@ def test_the_photos_of_a_case_are_shown_on_its_page(resident_client, report):
         assert resident_client.get(url).status_code == 200
 
 
-def test_a_case_merged_into_a_neighbours_is_followed_there(resident_client, report, people):
-    neighbour = user_create(actor=None, username="neighbour", name="邻居", phone="13900000002")
-    theirs = report(actor=neighbour, text="1号楼门口的路灯坏了")
+def test_a_case_merged_into_a_neighbours_is_followed_there(resident_client, report, people, tree):
+    theirs = report(place=tree["dwelling_102"], text="1号楼门口的路灯坏了")
     mine = report(text="1号楼门口路灯不亮")
     case_merge(actor=people["worker"], case=mine, into=theirs)
 

@@ -45,7 +45,7 @@ from .. import selectors, services
 from ..forms_resident import CodeForm, FollowUpForm, PhoneForm, ReopenForm, ReportForm
 from ..models import Case, Category, CategoryGroup, Channel, EventKind, FollowUpMethod
 from ..qr import qr_svg, report_url
-from ..rules import is_reporter
+from ..rules import home_communities, is_reporter
 from ..states import CaseState
 
 # The code step remembers the phone and what the code was sent for between two requests.
@@ -354,27 +354,20 @@ def report_verify(request: HttpRequest, slug: str) -> HttpResponse:
 # --- reporting ----------------------------------------------------------------------------
 
 
-def _home_places(user: User, community: Place) -> list[tuple[str, str]]:
-    """The resident's own dwellings and shops in this community (claimed or verified)."""
-    live = {ResidencyStatus.VERIFIED, ResidencyStatus.CLAIMED}
-    homes: dict[str, str] = {}
-    for residency in account_selectors.residencies_for_user(user=user):
-        if residency.status in live and residency.community_id == community.pk:
-            homes.setdefault(
-                str(residency.place_id), account_selectors.place_label(residency.place)
-            )
-    return list(homes.items())
-
-
-def _public_places(community: Place) -> tuple[list[tuple[str, str]], dict[str, Place]]:
-    places = list(selectors.report_places_for(community=community))
-    choices = []
-    for place in places:
+def _place_choices(
+    user: User, community: Place
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, Place]]:
+    """The form's choices — the person's homes, then the shared places — and the places
+    by the value the form posts back (`selectors.report_places_for` decides both)."""
+    places = selectors.report_places_for(user=user, community=community)
+    homes = [(str(p.pk), account_selectors.place_label(p)) for p in places.homes]
+    shared = []
+    for place in places.shared:
         label = account_selectors.place_label(place)
         if place.kind == "estate":
             label = _("%(estate)s（整个小区）") % {"estate": label}
-        choices.append((str(place.pk), label))
-    return choices, {str(p.pk): p for p in places}
+        shared.append((str(place.pk), label))
+    return homes, shared, {str(p.pk): p for p in places.homes + places.shared}
 
 
 def _category_groups(categories: list[Category]) -> list[dict[str, Any]]:
@@ -393,15 +386,6 @@ def _category_groups(categories: list[Category]) -> list[dict[str, Any]]:
     ]
 
 
-def _report_place(user: User, community: Place, pk: str, public: dict[str, Place]) -> Place:
-    if pk in public:
-        return public[pk]
-    for residency in account_selectors.residencies_for_user(user=user):
-        if str(residency.place_id) == pk and residency.community_id == community.pk:
-            return residency.place
-    raise Http404
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @report_rate_limited
@@ -413,12 +397,11 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return _signin_page(request, community)
     categories = list(selectors.categories_for_report())
-    home = _home_places(request.user, community)
-    public_choices, public_places = _public_places(community)
+    home, shared, places = _place_choices(request.user, community)
     form_kwargs = {
         "categories": categories,
         "home_places": home,
-        "public_places": public_choices,
+        "public_places": shared,
     }
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, **form_kwargs)
@@ -428,7 +411,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 case = services.case_report(
                     actor=request.user,
-                    place=_report_place(request.user, community, data["place"], public_places),
+                    place=places[data["place"]],
                     category=category,
                     text=data["text"],
                     channel=Channel.RESIDENT_PAGE,
@@ -461,6 +444,9 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
             "groups": _category_groups(categories),
             "question_sets": [(c, form.question_fields(c)) for c in categories if c.questions],
             "has_home": bool(home),
+            "may_report": bool(places),
+            "lives_elsewhere": not places and bool(home_communities(request.user)),
+            "claim_url": f"{reverse('accounts:claim')}?community={community.pk}",
             "photos_dropped": form.is_bound and bool(request.FILES.getlist("photos")),
         },
     )
@@ -477,11 +463,7 @@ def report_duplicates(request: HttpRequest, slug: str) -> HttpResponse:
     pk = request.GET.get("place", "")
     if request.user.is_authenticated and text and code and pk:
         category = selectors.categories_for_report().filter(code=code).first()
-        _choices, public_places = _public_places(community)
-        try:
-            place = _report_place(request.user, community, pk, public_places)
-        except Http404:
-            place = None
+        place = _place_choices(request.user, community)[2].get(pk)
         if category is not None and place is not None:
             candidates = selectors.case_duplicates_for(
                 user=request.user, category=category, place=place, text=text

@@ -57,11 +57,13 @@ def green(tree):
 
 
 @pytest.fixture
-def report(tree, people, category):
+def report(tree, people, category, resident_at):
     def make(code="street_light", *, place=None, text="路灯不亮了", actor=None):
+        # A resident reports about their own home or a shared place of their community.
+        place = place or tree["dwelling"]
         return case_report(
-            actor=actor or people["resident"],
-            place=place or tree["dwelling"],
+            actor=actor or resident_at(place),
+            place=place,
             category=category[code],
             text=text,
             channel=Channel.RESIDENT_PAGE,
@@ -91,9 +93,7 @@ def week(tree, people, report, green):
         a = case_follow_up(
             actor=people["resident"], case=a, resolved=True, satisfaction="satisfied"
         )
-        b = case_follow_up(
-            actor=people["resident"], case=b, resolved=False, satisfaction="unsatisfied"
-        )
+        b = case_follow_up(actor=b.reporter, case=b, resolved=False, satisfaction="unsatisfied")
         clock.move_to(at(2026, 11, 25, 9, 30))
         e = report("litter", place=tree["dwelling_201"], text="2号楼楼道垃圾")
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "elsewhere": elsewhere}

@@ -230,7 +230,7 @@ def test_the_area_table_takes_the_same_queries_for_two_or_twelve_communities(
             actor=None, kind=PlaceKind.ESTATE, name="小区", segment="E1", parent=community
         )
         with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
-            report(place=home, actor=people["worker"], text="路灯")
+            report(place=home, actor=people["supervisor"], text="路灯")
     many = queries()
     table = area_table_for(user=people["district_supervisor"], place=tree["subdistrict"], now=NOW)
     assert len(table.rows) == 12

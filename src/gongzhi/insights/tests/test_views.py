@@ -164,7 +164,7 @@ def test_the_area_page_takes_a_bounded_number_of_queries(
             actor=None, kind=PlaceKind.ESTATE, name="小区", segment="E1", parent=community
         )
         with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
-            report(place=estate, text="路灯")
+            report(place=estate, actor=people["supervisor"], text="路灯")
     client.force_login(people["district_supervisor"])
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(15):
         response = client.get(area_url(tree))
