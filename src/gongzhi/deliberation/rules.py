@@ -161,7 +161,7 @@ can_manage_topic = is_community_staff | is_owners_committee
 can_manage_plan = can_manage_topic | is_property_manager
 can_convene = is_owners_committee | is_preparatory_member | is_subdistrict_office
 
-rules.add_perm("deliberation.view_topic", can_view)
+rules.add_perm("deliberation.see_topic", can_view)
 rules.add_perm("deliberation.open_topic", is_community_staff)
 rules.add_perm("deliberation.propose_topic", is_resident_of)
 rules.add_perm("deliberation.support_topic", is_resident_of & ~is_proposer)

@@ -114,7 +114,7 @@ def topic_get(*, user: Any, pk: int) -> Topic:
         .annotate(support_count=Count("supports", distinct=True))
         .first()
     )
-    if topic is None or not rules.has_perm("deliberation.view_topic", user, topic):
+    if topic is None or not rules.has_perm("deliberation.see_topic", user, topic):
         raise NotFound()
     return topic
 
@@ -305,7 +305,7 @@ def survey_get(*, user: Any, pk: int) -> Survey:
     manages = rules.has_perm("deliberation.manage_survey", user, survey.topic or survey.place)
     if survey.state == SurveyState.DRAFT and not manages:
         raise NotFound()
-    if survey.topic is not None and rules.has_perm("deliberation.view_topic", user, survey.topic):
+    if survey.topic is not None and rules.has_perm("deliberation.see_topic", user, survey.topic):
         return survey
     if manages or survey_eligible_places_for(user=user, survey=survey):
         return survey
@@ -407,7 +407,7 @@ def meetings_for(*, user: Any, topic: Topic) -> QuerySet[Meeting]:
 def meeting_get(*, user: Any, pk: int) -> Meeting:
     """A meeting of a community the user follows; NotFound otherwise."""
     meeting = Meeting.objects.select_related("community", "topic").filter(pk=pk).first()
-    if meeting is None or not rules.has_perm("deliberation.view_topic", user, meeting):
+    if meeting is None or not rules.has_perm("deliberation.see_topic", user, meeting):
         raise NotFound()
     return meeting
 
@@ -428,7 +428,7 @@ def plans_for(*, user: Any, topic: Topic) -> QuerySet[Plan]:
 
 def plan_get(*, user: Any, pk: int) -> Plan:
     plan = Plan.objects.select_related("topic__community", "topic__estate").filter(pk=pk).first()
-    if plan is None or not rules.has_perm("deliberation.view_topic", user, plan.topic):
+    if plan is None or not rules.has_perm("deliberation.see_topic", user, plan.topic):
         raise NotFound()
     return plan
 
@@ -508,7 +508,7 @@ def vote_get(*, user: Any, pk: int) -> OwnersVote:
         .filter(pk=pk)
         .first()
     )
-    if vote is None or not rules.has_perm("deliberation.view_topic", user, vote.topic):
+    if vote is None or not rules.has_perm("deliberation.see_topic", user, vote.topic):
         raise NotFound()
     return vote
 

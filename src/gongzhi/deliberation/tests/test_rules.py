@@ -28,7 +28,7 @@ EVERYONE_INSIDE = set(ROLES) - {"other_worker"}
 
 # perm -> (object, roles allowed)
 MATRIX = {
-    "deliberation.view_topic": ("topic", EVERYONE_INSIDE),
+    "deliberation.see_topic": ("topic", EVERYONE_INSIDE),
     "deliberation.open_topic": ("community", {"worker", "secretary"}),
     "deliberation.propose_topic": ("community", {"resident"}),
     "deliberation.manage_topic": ("topic", {"worker", "secretary", "owners_committee"}),
