@@ -55,12 +55,24 @@ def entry_links_for(*, user: Any, count_pending: bool = False) -> list[EntryLink
     (一居一码), 我的诉求 and claiming a home; then the worker pages, fast entry, the
     verification queue (with the number of claims waiting when `count_pending`), the
     boards their roles open — community boards, supervisors' area tables, cluster
-    tables — and the admin for Django staff. Nothing for a visitor who is not signed in.
+    tables — and the admin for Django staff; last the topics (议事协商) of their
+    communities. Nothing for a visitor who is not signed in.
     A constant number of queries: the places in one, the clusters in one."""
     if not getattr(user, "is_authenticated", False):
         return []
     homes, boards = _places(user)
     links = _home_links(user, homes) + _work_links(user, boards, count_pending=count_pending)
+    # Topics are their communities' for residents and staff alike; a volunteer or partner
+    # without a home sees none, so gets no link.
+    if homes or scopes_with_roles(user, STAFF_ROLES):
+        links.append(
+            EntryLink(
+                key="topics",
+                group=HOME if homes else WORK,
+                label=_("议事协商"),
+                url=reverse("deliberation:topics"),
+            )
+        )
     keys = [link.key for link in links]
     return [
         replace(

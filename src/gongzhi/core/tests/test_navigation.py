@@ -11,6 +11,7 @@ from gongzhi.core.navigation import entry_links_for
 from gongzhi.places.services import cluster_create
 
 HOME = reverse("home")
+TOPICS = reverse("deliberation:topics")
 
 
 def links_of(user):
@@ -69,6 +70,7 @@ def test_a_resident_is_led_to_report_follow_and_claim(client, people, tree):
         ("report", report_page(tree["community"])),
         ("my_cases", reverse("resident:my_cases")),
         ("claim", reverse("accounts:claim")),
+        ("topics", TOPICS),
     }
     client.force_login(resident)
     text = client.get(HOME).content.decode()
@@ -95,7 +97,7 @@ def test_someone_new_without_a_home_is_asked_to_claim_one(db):
 
 @pytest.mark.parametrize("who", ["grid_worker", "grid_leader", "property", "owners_committee"])
 def test_handlers_without_a_board_get_the_inbox_and_the_fast_entry(people, who):
-    assert keys_of(people[who]) == ["work", "entry"]
+    assert keys_of(people[who]) == ["work", "entry", "topics"]
 
 
 @pytest.mark.parametrize("who", ["worker", "secretary"])
@@ -105,6 +107,7 @@ def test_community_staff_also_verify_claims_and_read_their_board(people, tree, w
         ("entry", reverse("cases_worker:new")),
         ("verification", reverse("accounts:verification_queue")),
         ("board", board(tree["community"])),
+        ("topics", TOPICS),
     }
 
 
@@ -126,6 +129,7 @@ def test_supervisors_get_their_area_table_and_the_clusters_they_can_read(people,
         ("work", reverse("cases_worker:inbox")),
         ("area", area(tree["subdistrict"])),
         ("cluster", reverse("insights:cluster", args=[cluster.code])),
+        ("topics", TOPICS),
     }
     assert ("area", area(tree["district"])) in links_of(people["district_supervisor"])
     # Another community's worker cannot read the cluster's only community.
@@ -138,6 +142,7 @@ def test_the_administrator_gets_every_district_the_verification_queue_and_the_ad
         ("verification", reverse("accounts:verification_queue")),
         ("area", area(tree["district"])),
         ("admin", reverse("admin:index")),
+        ("topics", TOPICS),
     }
 
 
