@@ -62,8 +62,9 @@ lint: install
 	$(BIN)/ruff format --check $(LINTED)
 	DJANGO_SETTINGS_MODULE=gongzhi.config.settings.test \
 		$(BIN)/gongzhi makemigrations --check --dry-run
+	$(MAKE) typecheck
 
-## make typecheck: mypy with django-stubs on the services and selectors (not yet part of CI)
+## make typecheck: mypy with django-stubs on the services and selectors (part of make lint)
 typecheck: install
 	$(BIN)/mypy src/gongzhi/*/services.py src/gongzhi/*/selectors.py
 

@@ -4,20 +4,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_seed_categories'),
+        ("cases", "0002_seed_categories"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='caseevent',
-            name='kind',
-            field=models.CharField(choices=[('reported', '上报'), ('routed', '分派'), ('responded', '响应'), ('started', '开始办理'), ('paused', '挂起'), ('resumed', '恢复办理'), ('completed', '办结'), ('followed_up', '回访'), ('no_answer', '回访无应答'), ('closed', '关闭'), ('reopened', '重新办理'), ('merged', '合并'), ('merged_in', '并入重复诉求'), ('declined', '不予受理'), ('to_topic', '转议题'), ('topic_linked', '关联议题'), ('assigned', '指派'), ('transfer_requested', '申请移交'), ('transfer_accepted', '接收移交'), ('transfer_refused', '拒绝移交'), ('co_handler_added', '增加协办'), ('handler_updated', '协办进展'), ('warning', '临期提醒'), ('overdue', '超时'), ('supervised', '督办'), ('excluded', '不计入统计'), ('photos_added', '补充照片')], max_length=24, verbose_name='事件'),
+            model_name="caseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reported", "上报"),
+                    ("routed", "分派"),
+                    ("responded", "响应"),
+                    ("started", "开始办理"),
+                    ("paused", "挂起"),
+                    ("resumed", "恢复办理"),
+                    ("completed", "办结"),
+                    ("followed_up", "回访"),
+                    ("no_answer", "回访无应答"),
+                    ("closed", "关闭"),
+                    ("reopened", "重新办理"),
+                    ("merged", "合并"),
+                    ("merged_in", "并入重复诉求"),
+                    ("declined", "不予受理"),
+                    ("to_topic", "转议题"),
+                    ("topic_linked", "关联议题"),
+                    ("assigned", "指派"),
+                    ("transfer_requested", "申请移交"),
+                    ("transfer_accepted", "接收移交"),
+                    ("transfer_refused", "拒绝移交"),
+                    ("co_handler_added", "增加协办"),
+                    ("handler_updated", "协办进展"),
+                    ("warning", "临期提醒"),
+                    ("overdue", "超时"),
+                    ("supervised", "督办"),
+                    ("excluded", "不计入统计"),
+                    ("photos_added", "补充照片"),
+                ],
+                max_length=24,
+                verbose_name="事件",
+            ),
         ),
         migrations.AlterField(
-            model_name='casephoto',
-            name='kind',
-            field=models.CharField(choices=[('report', '上报照片'), ('progress', '办理照片'), ('completion', '办结照片')], max_length=16, verbose_name='类型'),
+            model_name="casephoto",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("report", "上报照片"),
+                    ("progress", "办理照片"),
+                    ("completion", "办结照片"),
+                ],
+                max_length=16,
+                verbose_name="类型",
+            ),
         ),
     ]
