@@ -323,10 +323,11 @@ def _send(args, server: Server, tokens: list[tuple[str, str]], workdir: Path) ->
     backups: list[dict] = []
 
     def backupper() -> None:
-        # halfway between the kills
-        step = args.n // (args.backups + 1)
+        # spread like the kills, a quarter of a kill interval after them, so each backup
+        # runs while the clients write to a live server
+        offset = args.n // (4 * (args.kills + 1))
         for b in range(1, args.backups + 1):
-            while len(answers) < step * b - step // 2:
+            while len(answers) < args.n * b // (args.backups + 1) + offset:
                 if done.wait(0.01):
                     return
             out = workdir / f"backup-{b}.tar.gz"
