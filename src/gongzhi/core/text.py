@@ -31,3 +31,20 @@ def search_tokens(text: str) -> list[str]:
 
     words = jieba.lcut_for_search(_PUNCTUATION.sub(" ", normalise(text)))
     return [w for w in words if w.strip()]
+
+
+NULL_CHARACTER = "\x00"
+
+
+def contains_null_character(value: object) -> bool:
+    """True if a string anywhere in `value` (a string, or lists and dicts of them, as JSON
+    decodes) holds U+0000. PostgreSQL cannot store it in text, and no person types it."""
+    if isinstance(value, str):
+        return NULL_CHARACTER in value
+    if isinstance(value, dict):
+        return any(
+            contains_null_character(k) or contains_null_character(v) for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(contains_null_character(item) for item in value)
+    return False
