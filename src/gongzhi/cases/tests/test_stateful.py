@@ -100,30 +100,80 @@ NEXT_STEPS = {
 }
 
 
-def perform(action, actor, case, other):
+def perform(action, actor, case, other, expected_version=None):
+    v = {"expected_version": expected_version}
     if action == "respond":
-        return case_respond(actor=actor, case=case)
+        return case_respond(actor=actor, case=case, **v)
     if action == "start":
-        return case_start(actor=actor, case=case)
+        return case_start(actor=actor, case=case, **v)
     if action == "pause":
-        return case_pause(actor=actor, case=case, reason="等待第三方")
+        return case_pause(actor=actor, case=case, reason="等待第三方", **v)
     if action == "resume":
-        return case_resume(actor=actor, case=case)
+        return case_resume(actor=actor, case=case, **v)
     if action == "complete":
-        return case_complete(actor=actor, case=case, note="已处理", photos=[png()])
+        return case_complete(actor=actor, case=case, note="已处理", photos=[png()], **v)
     if action == "follow_up_good":
-        return case_follow_up(actor=actor, case=case, resolved=True, satisfaction="satisfied")
+        return case_follow_up(actor=actor, case=case, resolved=True, satisfaction="satisfied", **v)
     if action == "follow_up_bad":
-        return case_follow_up(actor=actor, case=case, resolved=False, satisfaction="unsatisfied")
+        return case_follow_up(
+            actor=actor, case=case, resolved=False, satisfaction="unsatisfied", **v
+        )
     if action == "reopen":
-        return case_reopen(actor=actor, case=case, reason="问题依旧")
+        return case_reopen(actor=actor, case=case, reason="问题依旧", **v)
     if action == "decline":
-        return case_decline(actor=actor, case=case, reason="不属于本社区", referral="12345")
+        return case_decline(actor=actor, case=case, reason="不属于本社区", referral="12345", **v)
     if action == "to_topic":
-        return case_to_topic(actor=actor, case=case, note="需要共商", topic_ref=TOPIC)
+        return case_to_topic(actor=actor, case=case, note="需要共商", topic_ref=TOPIC, **v)
     if action == "merge":
-        return case_merge(actor=actor, case=case, into=other)
+        return case_merge(actor=actor, case=case, into=other, **v)
     raise AssertionError(action)
+
+
+def assert_case_consistent(case):
+    """What must hold of any case after any sequence of actions, by anyone, at any time."""
+    assert case.state in CaseState.values
+    changes = list(
+        CaseEvent.objects.filter(case=case)
+        .exclude(to_state="")
+        .order_by("at", "pk")
+        .values_list("from_state", "to_state")
+    )
+    assert changes[0] == ("", CaseState.REPORTED)
+    for (_, previous), (source, _) in itertools.pairwise(changes):
+        assert source == previous
+    assert changes[-1][1] == case.state
+    reopens = CaseEvent.objects.filter(case=case, kind=EventKind.REOPENED).count()
+    assert case.reopen_count == reopens
+    if case.state == CaseState.PAUSED:
+        assert case.paused_at is not None and case.paused_from in PAUSABLE_STATES
+    else:
+        assert case.paused_at is None and case.paused_from == ""
+    if case.state == CaseState.COMPLETED:
+        assert case.completed_at and case.completed_by_id
+    if case.state in OPEN_STATES:
+        assert case.completed_at is None and case.topic_at is None
+    if case.state == CaseState.CLOSED:
+        follow_up = FollowUp.objects.filter(case=case, round=case.reopen_count).first()
+        assert follow_up is not None or case.topic_at is not None
+        if follow_up is not None and follow_up.outcome == FollowUpOutcome.ANSWERED:
+            assert follow_up.is_positive
+    if case.state == CaseState.MERGED:
+        target = case.merged_into
+        assert target is not None and target.state != CaseState.MERGED
+    if case.state == CaseState.DECLINED:
+        assert case.decline_reason
+    if case.state not in (CaseState.REPORTED, CaseState.MERGED):
+        assert case.responded_at is not None
+    if case.state not in OPEN_STATES:
+        assert not ClockAlarm.objects.filter(
+            case=case, fired_at__isnull=True, cancelled_at__isnull=True
+        ).exists()
+    leads = CaseHandler.objects.filter(case=case, kind=HandlerKind.LEAD, is_active=True)
+    assert leads.count() <= 1
+    assert case.lead_id == (leads.first().user_id if leads else None)
+    assert not FollowUp.objects.filter(
+        case=case, outcome=FollowUpOutcome.NO_ANSWER, resolved__isnull=False
+    ).exists()
 
 
 @pytest.mark.django_db
@@ -244,51 +294,9 @@ def test_random_lifecycles_never_reach_an_impossible_state(tree, people, categor
                 self.check(case)
 
         def check(self, case):
-            assert case.state in CaseState.values
             assert case.version >= self.versions.get(case.pk, 1)
             self.versions[case.pk] = case.version
-            changes = list(
-                CaseEvent.objects.filter(case=case)
-                .exclude(to_state="")
-                .order_by("at", "pk")
-                .values_list("from_state", "to_state")
-            )
-            assert changes[0] == ("", CaseState.REPORTED)
-            for (_, previous), (source, _) in itertools.pairwise(changes):
-                assert source == previous
-            assert changes[-1][1] == case.state
-            reopens = CaseEvent.objects.filter(case=case, kind=EventKind.REOPENED).count()
-            assert case.reopen_count == reopens
-            if case.state == CaseState.PAUSED:
-                assert case.paused_at is not None and case.paused_from in PAUSABLE_STATES
-            else:
-                assert case.paused_at is None and case.paused_from == ""
-            if case.state == CaseState.COMPLETED:
-                assert case.completed_at and case.completed_by_id
-            if case.state in OPEN_STATES:
-                assert case.completed_at is None and case.topic_at is None
-            if case.state == CaseState.CLOSED:
-                follow_up = FollowUp.objects.filter(case=case, round=case.reopen_count).first()
-                assert follow_up is not None or case.topic_at is not None
-                if follow_up is not None and follow_up.outcome == FollowUpOutcome.ANSWERED:
-                    assert follow_up.is_positive
-            if case.state == CaseState.MERGED:
-                target = case.merged_into
-                assert target is not None and target.state != CaseState.MERGED
-            if case.state == CaseState.DECLINED:
-                assert case.decline_reason
-            if case.state not in (CaseState.REPORTED, CaseState.MERGED):
-                assert case.responded_at is not None
-            if case.state not in OPEN_STATES:
-                assert not ClockAlarm.objects.filter(
-                    case=case, fired_at__isnull=True, cancelled_at__isnull=True
-                ).exists()
-            leads = CaseHandler.objects.filter(case=case, kind=HandlerKind.LEAD, is_active=True)
-            assert leads.count() <= 1
-            assert case.lead_id == (leads.first().user_id if leads else None)
-            assert not FollowUp.objects.filter(
-                case=case, outcome=FollowUpOutcome.NO_ANSWER, resolved__isnull=False
-            ).exists()
+            assert_case_consistent(case)
 
     run_state_machine_as_test(
         CaseLifecycle,
