@@ -27,19 +27,22 @@ import http.client
 import json
 import os
 import queue
-import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
+from _support import (
+    REPO,
+    Server,
+    emit,
+    prepare_community,
+    production_environment,
+    throwaway_database,
+)
+
 TEXT = "压力测试 第 {i} 号 路灯不亮"
 REQUEST_TIMEOUT = 15
 
@@ -60,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="gongzhi-crash-"))
-    database_url, drop = _database(args.postgres, workdir)
-    env = _environment(workdir, database_url)
+    database_url, drop = throwaway_database(args.postgres, workdir)
+    env = production_environment(workdir, database_url)
     os.environ.update(env)
     sys.path.insert(0, str(REPO / "src"))
 
@@ -70,10 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.db import connections
 
-    tokens = _prepare(args.residents)
+    tokens = prepare_community(args.residents)
     connections.close_all()
     vendor = "postgresql" if args.postgres else "sqlite"
-    _emit(phase="setup", vendor=vendor, seconds=round(time.monotonic() - started, 1))
+    emit(phase="setup", vendor=vendor, seconds=round(time.monotonic() - started, 1))
 
     server = Server(env=env, workers=args.workers, log=workdir / "server.log")
     try:
@@ -96,149 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         failed_attempts=run["failed"],
         answered_200=run["answered_200"],
     )
-    _emit(**verdict)
+    emit(**verdict)
     connections.close_all()
     if drop and not args.keep:
         drop()
     return 0 if verdict["ok"] else 1
-
-
-# --- the database and the server ----------------------------------------------------------
-
-
-def _database(server_url: str, workdir: Path):
-    if not server_url:
-        return f"sqlite:///{workdir / 'gongzhi.sqlite3'}", None
-    import psycopg
-
-    name = f"gz_crash_{uuid.uuid4().hex[:10]}"
-    parts = urlsplit(server_url)
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return parts._replace(path=f"/{name}").geturl(), drop
-
-
-def _environment(workdir: Path, database_url: str) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "gongzhi.config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "GONGZHI_HTTPS": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "GONGZHI_DATA_DIR": str(workdir),
-        "DATABASE_URL": database_url,
-        # One client floods the report endpoint on purpose here; the limit itself is
-        # tested in tests/reliability/test_rate_limits.py.
-        "GONGZHI_REPORT_RATE_LIMIT": "1000000000,60",
-        "LOG_LEVEL": "WARNING",
-        # The server's children import this checkout, whatever the virtualenv points at.
-        "PYTHONPATH": str(REPO / "src"),
-    }
-
-
-def _prepare(residents: int) -> list[str]:
-    """Migrate, then a community with one dwelling and one API token per resident."""
-    from django.core.management import call_command
-
-    from gongzhi.accounts.models import Role
-    from gongzhi.accounts.services import role_assign, user_create
-    from gongzhi.api.services import api_token_create
-    from gongzhi.places.models import PlaceKind
-    from gongzhi.places.services import place_create
-
-    call_command("migrate", verbosity=0)
-
-    def add(kind, name, segment, parent=None):
-        return place_create(actor=None, kind=kind, name=name, segment=segment, parent=parent)
-
-    district = add(PlaceKind.DISTRICT, "长宁区", "310105")
-    subdistrict = add(PlaceKind.SUBDISTRICT, "周家桥街道", "ZJQ", district)
-    community = add(PlaceKind.COMMUNITY, "虹桥新城居民区", "HQXC", subdistrict)
-    estate = add(PlaceKind.ESTATE, "虹桥新城小区", "E1", community)
-    building = add(PlaceKind.BUILDING, "1号楼", "B1", estate)
-    entrance = add(PlaceKind.ENTRANCE, "1单元", "U1", building)
-    worker = user_create(actor=None, username="worker", name="网格员", phone="13800000001")
-    role_assign(actor=None, user=worker, role=Role.COMMUNITY_WORKER, place=community)
-    tokens = []
-    for r in range(residents):
-        dwelling = add(PlaceKind.DWELLING, f"{101 + r}室", str(101 + r), entrance)
-        user = user_create(
-            actor=None, username=f"resident{r}", name=f"居民{r}", phone=f"139{r:08d}"
-        )
-        role_assign(actor=None, user=user, role=Role.RESIDENT, place=dwelling)
-        _token, raw = api_token_create(actor=None, user=user, name="crash bench")
-        tokens.append((raw, dwelling.code))
-    return tokens
-
-
-class Server:
-    """gunicorn with the project's settings, in a process group of its own so one SIGKILL
-    takes the master and every worker at once."""
-
-    def __init__(self, *, env: dict[str, str], workers: int, log: Path) -> None:
-        self.port = _free_port()
-        self.env = {**os.environ, **env}
-        self.workers = workers
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> float:
-        began = time.monotonic()
-        argv = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:gongzhi.config.gunicorn",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
-            "gongzhi.config.wsgi:application",
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                argv, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited; see {self.log}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return time.monotonic() - began
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer /healthz within 60 s; see {self.log}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- sending ------------------------------------------------------------------------------
@@ -318,7 +183,7 @@ def _send(args, server: Server, tokens: list[tuple[str, str]], workdir: Path) ->
             time.sleep(0.3)
             restart = server.start()
             kills.append({"kill": k, "answered_before": at, "restart_seconds": round(restart, 2)})
-            _emit(phase="kill", **kills[-1])
+            emit(phase="kill", **kills[-1])
 
     backups: list[dict] = []
 
@@ -352,7 +217,7 @@ def _send(args, server: Server, tokens: list[tuple[str, str]], workdir: Path) ->
                 backups.append({"archive": out, **line})
             else:
                 line["error"] = taken.stderr.strip()[-500:]
-            _emit(phase="backup", **line)
+            emit(phase="backup", **line)
 
     from gongzhi.core.backups import backup_manifest
 
@@ -383,7 +248,7 @@ def _restore(backup: dict, env: dict[str, str], workdir: Path, postgres: str) ->
     """Restore one online backup into a fresh database and let `gongzhi restore` check it
     against its manifest (every table's rows, the files, the audit chain)."""
     number = backup["backup"]
-    url, drop = _database(postgres, workdir / f"restored-{number}")
+    url, drop = throwaway_database(postgres, workdir / f"restored-{number}")
     (workdir / f"restored-{number}").mkdir(exist_ok=True)
     try:
         done = subprocess.run(
@@ -407,7 +272,7 @@ def _restore(backup: dict, env: dict[str, str], workdir: Path, postgres: str) ->
         if drop:
             drop()
     ok = done.returncode == 0 and "verified" in done.stdout
-    _emit(
+    emit(
         phase="restore",
         backup=number,
         cases=backup["cases"],
@@ -472,10 +337,6 @@ def _check(run: dict, n: int) -> dict:
         and not run["errors"]
     )
     return checks
-
-
-def _emit(**line) -> None:
-    print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

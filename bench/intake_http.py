@@ -1,0 +1,283 @@
+"""Intake over HTTP: POST /api/v1/cases through the production server against a bare-insert
+floor in the same server, same database, same load generator, same run.
+
+    .venv/bin/python bench/intake_http.py [--database-url URL] [--rounds 3] [--duration 20]
+        [--threads 1] [--connections 8] [--workers N] [--residents 200]
+
+Migrates a throwaway database (a new SQLite file in a temporary data folder, or the
+PostgreSQL database `--database-url` names, created empty and dropped afterwards), builds a
+staffed community (a grid and its worker, the property manager, a mediator) whose
+`--residents` residents each hold an API token for their own dwelling, and starts gunicorn
+exactly as `gongzhi serve` does (`gongzhi.config.gunicorn`: gthread workers, JSON request
+logs at INFO) with the production settings plus one bench-only URL from
+`bench/floor_settings.py`: `POST /bench/floor`, which inserts one bare row.
+
+`wrk` (Debian's package) then drives both with the same Lua script, connections and
+threads, alternating floor and intake for `--rounds` rounds after a short warm-up of each:
+every request carries a resident's bearer token (rotating over all residents), a realistic
+report about that resident's home (noise at night, a leak from the flat above, a blocked
+drain, clutter in the stairwell, a broken entrance door) and an Idempotency-Key of its own.
+It prints one JSON line per round and target (requests/s, p50, p99), the medians with the
+ratio intake/floor, and the resident memory (VmRSS) of every web worker after the run.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _support import (
+    BENCH,
+    REPO,
+    Server,
+    emit,
+    fresh_database,
+    prepare_community,
+    production_environment,
+    rss_mib,
+    vendor_of,
+)
+
+INTAKE = "/api/v1/cases"
+FLOOR = "/bench/floor"
+# What residents write about their homes: category, text, answers to the category's
+# questions (the noise category asks when it happens).
+REPORTS = [
+    (
+        "noise",
+        "楼上每天夜里十一点以后还在拖椅子、跳绳，影响老人和孩子休息，已经上门沟通过两次，没有改善。",
+        {"noise_time": "night"},
+    ),
+    (
+        "leak_from_above",
+        "卫生间天花板渗水，怀疑是楼上卫生间防水层坏了，墙面已经发霉，楼上住户白天不在家联系不上。",
+        {},
+    ),
+    ("drain_blocked", "厨房下水道堵塞反水，物业上周疏通过一次，两天后又堵了，请安排彻底检修。", {}),
+    (
+        "corridor_clutter",
+        "我家门口楼道里堆了旧家具和纸箱，挡住了通道，晚上看不清容易绊倒，也有消防隐患。",
+        {},
+    ),
+    ("facility_damaged", "单元门禁坏了，门关不上，外人随便进出，晚上不安全，请尽快修好。", {}),
+]
+# every worker loads the search-token dictionary and the URL patterns on its first requests
+WARM_UP_SECONDS = 8
+RSS_TARGET_MIB = 200
+RATIO_TARGET = 0.70
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL database to create, use and drop (default: a new SQLite file)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="floor/intake rounds")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument(
+        "--warm-up", type=int, default=WARM_UP_SECONDS, help="seconds of warm-up per target"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="web workers (default: gunicorn config's)"
+    )
+    parser.add_argument("--residents", type=int, default=200, help="reporting accounts")
+    parser.add_argument("--keep", action="store_true", help="keep the database and folder")
+    args = parser.parse_args(argv)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="gongzhi-intake-"))
+    database_url, drop = fresh_database(args.database_url, workdir)
+    vendor = vendor_of(database_url)
+    env = production_environment(
+        workdir, database_url, settings="floor_settings", log_level="INFO", extra_path=(BENCH,)
+    )
+    os.environ.update(env)
+    sys.path[:0] = [str(REPO / "src"), str(BENCH)]
+
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    tokens = prepare_community(args.residents, staffed=True)
+    from floor_urls import floor_rows, floor_table_create
+
+    floor_table_create()
+    connections.close_all()
+    script = workdir / "intake.lua"
+    script.write_text(_lua(tokens))
+    context = {
+        "bench": "intake_http",
+        "vendor": vendor,
+        "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s",
+        "residents": args.residents,
+    }
+    emit(
+        **context,
+        phase="setup",
+        seconds=round(time.monotonic() - started, 1),
+        load_average=os.getloadavg(),
+    )
+
+    server = Server(env=env, workers=args.workers, log=workdir / "server.log")
+    runs: dict[str, list[dict]] = {"floor": [], "intake": []}
+    try:
+        server.start()
+        workers = server.worker_pids()
+        for target in (FLOOR, INTAKE):
+            _wrk(wrk, script, server.port, target, args, duration=args.warm_up, tag="warm")
+        for r in range(1, args.rounds + 1):
+            for name, target in (("floor", FLOOR), ("intake", INTAKE)):
+                run = _wrk(wrk, script, server.port, target, args, args.duration, f"r{r}{name}")
+                run["load_average"] = os.getloadavg()
+                runs[name].append(run)
+                emit(**context, phase="round", round=r, target=name, **run)
+        memory = {pid: rss_mib(pid) for pid in workers}
+        master_rss = rss_mib(server.process.pid)
+    finally:
+        server.stop()
+
+    from gongzhi.cases.models import Case
+
+    cases, floor_inserted = Case.objects.count(), floor_rows()
+    connections.close_all()
+    summary = {name: _median(rounds) for name, rounds in runs.items()}
+    for name, figures in summary.items():
+        for figure, unit in (("requests_per_second", "req/s"), ("p50", "ms"), ("p99", "ms")):
+            emit(
+                **context,
+                figure=f"{name}_{figure}",
+                value=figures[figure],
+                unit=unit,
+                rounds=args.rounds,
+            )
+    ratio = round(
+        summary["intake"]["requests_per_second"] / summary["floor"]["requests_per_second"], 3
+    )
+    emit(
+        **context,
+        figure="intake_vs_floor_throughput",
+        value=ratio,
+        unit="ratio",
+        target=RATIO_TARGET,
+        met=ratio >= RATIO_TARGET,
+        errors={name: sum(r["errors"] for r in rounds) for name, rounds in runs.items()},
+        cases=cases,
+        floor_rows=floor_inserted,
+    )
+    emit(
+        **context,
+        figure="web_worker_rss",
+        value=max(memory.values()),
+        unit="MiB",
+        workers=list(memory.values()),
+        master=master_rss,
+        target=RSS_TARGET_MIB,
+        met=max(memory.values()) <= RSS_TARGET_MIB,
+    )
+    if drop and not args.keep:
+        drop()
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _wrk(wrk: str, script: Path, port: int, target: str, args, duration: int, tag: str) -> dict:
+    """One wrk run; its Lua `done` prints the figures as one JSON line."""
+    done = subprocess.run(
+        [
+            wrk,
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}{target}",
+            "--",
+            tag,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("{"))
+    return json.loads(line)
+
+
+def _median(rounds: list[dict]) -> dict:
+    return {
+        key: round(statistics.median(r[key] for r in rounds), 1)
+        for key in ("requests_per_second", "p50", "p99")
+    }
+
+
+def _lua(tokens: list[tuple[str, str]]) -> str:
+    """The wrk script: each request a resident's token, a report about their dwelling and
+    an Idempotency-Key no other request has (run tag, wrk thread, counter)."""
+    bodies = [
+        json.dumps(
+            {"category": category, "place": place, "text": text, "answers": answers},
+            ensure_ascii=False,
+        )
+        for i, (_token, place) in enumerate(tokens)
+        for category, text, answers in [REPORTS[i % len(REPORTS)]]
+    ]
+    quoted = ",\n".join
+    return f"""
+local tokens = {{{quoted(json.dumps(token) for token, _place in tokens)}}}
+local bodies = {{{quoted("[==[" + body + "]==]" for body in bodies)}}}
+local threads = {{}}
+local counter = 0
+local tag = "run"
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
+
+function init(args)
+  tag = args[1] or tag
+end
+
+function request()
+  counter = counter + 1
+  local i = (counter * 7 + id * 13) % #tokens + 1
+  local headers = {{
+    ["Authorization"] = "Bearer " .. tokens[i],
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = tag .. "-" .. id .. "-" .. counter,
+  }}
+  return wrk.format("POST", nil, headers, bodies[i])
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{{"requests": %d, "seconds": %.3f, "requests_per_second": %.1f, ' ..
+    '"p50": %.1f, "p90": %.1f, "p99": %.1f, "max": %.1f, "errors": %d, ' ..
+    '"status_errors": %d, "timeouts": %d}}\\n',
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000,
+    e.connect + e.read + e.write + e.status + e.timeout, e.status, e.timeout))
+end
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
