@@ -47,13 +47,14 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import itertools
 import json
 import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -354,6 +355,7 @@ def generate(
     seed: int = DEFAULT_SEED,
     progress: bool = False,
     now: datetime | None = None,
+    parallel: bool = True,
 ) -> dict[str, Any]:
     """Write the data set into the default database (migrated, with no places or cases
     yet) and return a summary: counts, states, open cases with pending alarms, logins."""
@@ -372,6 +374,7 @@ def generate(
         progress=progress,
         now=now or datetime.now(UTC),
         writer=_writer_for(connection),
+        parallel=parallel,
     )
     summary = generator.run()
     summary["seconds"] = round(time.perf_counter() - started, 1)
@@ -382,6 +385,35 @@ def generate(
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+
+
+_DAYS: dict[int, str] = {}
+
+
+def _day_text(days: int) -> str:
+    text = _DAYS.get(days)
+    if text is None:
+        text = _DAYS[days] = (_EPOCH_NAIVE + timedelta(days=days)).strftime("%Y-%m-%d")
+    return text
+
+
+_HOURS: dict[int, str] = {}
+
+
+def _hour_text(hours: int) -> str:
+    days, hour = divmod(hours, 24)
+    text = _HOURS[hours] = f"{_day_text(days)} {hour:02d}"
+    return text
+
+
+def _utc_text(us: int) -> str:
+    """`str()` of the naive UTC datetime, without building one (it is the hot path)."""
+    hours, rest = divmod(us, HOUR)
+    seconds, micro = divmod(rest, US)
+    prefix = _HOURS.get(hours) or _hour_text(hours)
+    if micro:
+        return f"{prefix}:{seconds // 60:02d}:{seconds % 60:02d}.{micro:06d}"
+    return f"{prefix}:{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 def to_us(moment: datetime) -> int:
@@ -425,7 +457,7 @@ class _SqliteWriter(_Writer):
 
     def dt(self, us: int | None) -> Any:
         # As Django's SQLite backend stores an aware datetime: UTC, naive, str().
-        return None if us is None else str(_EPOCH_NAIVE + timedelta(microseconds=us))
+        return None if us is None else _utc_text(us)
 
     def dur(self, us: int) -> Any:
         return us
@@ -473,10 +505,10 @@ class _PostgresWriter(_Writer):
     engine = "postgresql"
 
     def dt(self, us: int | None) -> Any:
-        return None if us is None else _EPOCH + timedelta(microseconds=us)
+        return None if us is None else _utc_text(us) + "+00"
 
     def dur(self, us: int) -> Any:
-        return timedelta(microseconds=us)
+        return f"{us} microseconds"
 
     def write(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
         if not rows:
@@ -638,6 +670,7 @@ class _Generator:
         progress: bool,
         now: datetime,
         writer: _Writer,
+        parallel: bool = True,
     ) -> None:
         self.n_communities = communities
         self.n_cases = cases
@@ -649,6 +682,9 @@ class _Generator:
         self.rng = random.Random(seed)
         self.ids = _Ids()
         self.counts: dict[str, int] = {}
+        self.parallel = parallel
+        self.next_event = itertools.count(1).__next__
+        self.next_alarm = itertools.count(1).__next__
         self.timings: dict[str, float] = {}
 
     # -- orchestration --
@@ -1170,10 +1206,81 @@ class _Generator:
         return local_midnight + hour * HOUR + rng.randrange(HOUR)
 
     def _cases(self) -> None:
+        """Cases in chunks. With `parallel`, a forked child generates while this process
+        writes (the generator needs no database, only what is already in memory)."""
         from gongzhi.cases.models import Case, CaseEvent, CaseHandler, ClockAlarm, FollowUp
 
+        tables = (
+            ("case", Case),
+            ("handler", CaseHandler),
+            ("event", CaseEvent),
+            ("alarm", ClockAlarm),
+            ("follow_up", FollowUp),
+        )
+        bar = _bar(self.progress, self.n_cases, "cases")
+
+        def write(rows: dict[str, list[tuple]], n: int) -> None:
+            for key, model in tables:
+                self._write(model, rows[key])
+            bar.update(n)
+
+        if not self.parallel:
+            for rows, n in self._chunks():
+                write(rows, n)
+            bar.close()
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue(maxsize=3)
+        child = context.Process(target=self._produce, args=(queue,), daemon=True)
+        child.start()
+        waited = wrote = 0.0
+        try:
+            while True:
+                started = time.perf_counter()
+                item = queue.get()
+                waited += time.perf_counter() - started
+                if item[0] == "rows":
+                    started = time.perf_counter()
+                    write(item[1], item[2])
+                    wrote += time.perf_counter() - started
+                elif item[0] == "done":
+                    self.__dict__.update(item[1])
+                    self.counts["alarms_pending"] = item[1]["alarms_pending_total"]
+                    break
+                else:
+                    raise RuntimeError(f"the case generator failed:\n{item[1]}")
+        finally:
+            child.join(timeout=30)
+            bar.close()
+            # Which side is the bottleneck: waiting for the generator, or writing.
+            self.timings["cases_waiting_for_generator"] = round(waited, 1)
+            self.timings["cases_writing"] = round(wrote, 1)
+
+    def _produce(self, queue: Any) -> None:
+        import traceback
+
+        try:
+            for rows, n in self._chunks():
+                queue.put(("rows", rows, n))
+            queue.put(("done", self._case_state()))
+        except BaseException:
+            queue.put(("error", traceback.format_exc()))
+
+    def _case_state(self) -> dict[str, Any]:
+        return {
+            "sequences": self.sequences,
+            "state_counts": self.state_counts,
+            "open_with_pending": self.open_with_pending,
+            "pending_alarms": self.pending_alarms,
+            "overdue_open": self.overdue_open,
+            "lead_open": self.lead_open,
+            "alarms_pending_total": self.counts.get("alarms_pending", 0),
+        }
+
+    def _chunks(self) -> Iterator[tuple[dict[str, list[tuple]], int]]:
         self.hour_cum = _cumulative(HOUR_WEIGHTS)
-        self._say("planning cases…")
         plans = self._plan()
         self.channel_cum = _cumulative([c[1] for c in CHANNELS])
         self.sequences: dict[str, int] = {}
@@ -1184,22 +1291,11 @@ class _Generator:
         self.recent: dict[int, list[tuple[int, int, str, int]]] = {}
         self.text_cache: dict[str, tuple[str, str]] = {}
         self.lead_open: dict[int, int] = {}
-        bar = _bar(self.progress, len(plans), "cases")
-        self.rows: dict[str, list[tuple]] = {
-            k: [] for k in ("case", "handler", "event", "alarm", "follow_up")
-        }
         for start in range(0, len(plans), CHUNK):
+            self.rows = {k: [] for k in ("case", "handler", "event", "alarm", "follow_up")}
             for plan in plans[start : start + CHUNK]:
                 self._case(*plan)
-            self._write(Case, self.rows["case"])
-            self._write(CaseHandler, self.rows["handler"])
-            self._write(CaseEvent, self.rows["event"])
-            self._write(ClockAlarm, self.rows["alarm"])
-            self._write(FollowUp, self.rows["follow_up"])
-            for rows in self.rows.values():
-                rows.clear()
-            bar.update(min(CHUNK, len(plans) - start))
-        bar.close()
+            yield self.rows, min(CHUNK, len(plans) - start)
 
     def _texts(self, text: str) -> tuple[str, str]:
         cached = self.text_cache.get(text)
@@ -1317,7 +1413,7 @@ class _Generator:
         comp_due, comp_est = clocks[cat.completion_clock].deadline(rep, cat.completion_target)
 
         case_id = self.ids.take("case")
-        local_day = datetime.fromtimestamp((rep + 8 * HOUR) // US, UTC).strftime("%Y%m%d")
+        local_day = _day_text((rep + 8 * HOUR) // DAY).replace("-", "")
         prefix = f"{com.segment}-{local_day}"
         seq = self.sequences.get(prefix, 0) + 1
         self.sequences[prefix] = seq
@@ -1327,7 +1423,7 @@ class _Generator:
 
         def event(at, actor, kind, from_state="", to_state="", note="", public=False, data=None):
             events.append(
-                (at, len(events), actor, kind, from_state, to_state, note, public, data or {})
+                (at, len(events), actor, kind, from_state, to_state, note, public, data or "{}")
             )
 
         event(
@@ -1338,7 +1434,7 @@ class _Generator:
             "reported",
             f"通过“{CHANNEL_LABELS[channel]}”上报，类别“{cat.name}”。",
             True,
-            {"response_due_at": w_iso(resp_due), "completion_due_at": w_iso(comp_due)},
+            f'{{"response_due_at": "{w_iso(resp_due)}", "completion_due_at": "{w_iso(comp_due)}"}}',
         )
         event(
             rep,
@@ -1351,7 +1447,8 @@ class _Generator:
                 if fallback
                 else f"按类别分派：“{cat.name}”主办。"
             ),
-            data={"lead": lead, "co_handlers": [u for u, _r in co], "fallback": fallback},
+            data=f'{{"lead": {lead}, "co_handlers": [{", ".join(str(u) for u, _r in co)}], '
+            f'"fallback": {"true" if fallback else "false"}}}',
         )
 
         # The case's life, as far as it has gone by now.
@@ -1474,7 +1571,7 @@ class _Generator:
                 )
                 self.rows["event"].append(
                     (
-                        self.ids.take("event"),
+                        self.next_event(),
                         target[0],
                         w.dt(merged_at),
                         com.secretary,
@@ -1583,7 +1680,7 @@ class _Generator:
                     "to_topic",
                     f"转为议题，由各方共同商议：{topic_note}",
                     True,
-                    {"topic_ref": ""},
+                    '{"topic_ref": ""}',
                 )
                 version += 1
                 next_due = None
@@ -1608,7 +1705,7 @@ class _Generator:
                     "completed",
                     completion_note,
                     True,
-                    {"photos": 0},
+                    '{"photos": 0}',
                 )
                 version += 1
                 next_due = t_comp + 24 * HOUR
@@ -1674,7 +1771,7 @@ class _Generator:
                             "completed",
                             "已再次处理。",
                             True,
-                            {"photos": 0},
+                            '{"photos": 0}',
                         )
                         version += 1
                     if t_comp + 4 * DAY > now:
@@ -1752,7 +1849,7 @@ class _Generator:
                     None,
                     kind,
                     note=f"诉求 {number} 的{'响应' if a[0] == 'response' else '办结'}时限提醒",
-                    data={"clock": a[0], "level": a[1], "round": a[2]},
+                    data=f'{{"clock": "{a[0]}", "level": "{a[1]}", "round": {a[2]}}}',
                 )
                 if a[1] == "overdue" and (overdue_at is None or a[4] < overdue_at):
                     overdue_at = a[4]
@@ -1909,13 +2006,18 @@ class _Generator:
                 )
             )
         ev = self.rows["event"]
-        events.sort(key=lambda e: (e[0], e[1]))
+        next_event = self.next_event
+        yes, no = w.flag(True), w.flag(False)
+        events.sort()
         for at, _i, actor, kind, from_state, to_state, note, public, data in events:
-            if "follow_up" in data:
-                data = {"follow_up": fu_ids[data["follow_up"]]}
+            if type(data) is not str:
+                if "follow_up" in data:
+                    data = f'{{"follow_up": {fu_ids[data["follow_up"]]}}}'
+                else:
+                    data = json.dumps(data, ensure_ascii=False)
             ev.append(
                 (
-                    self.ids.take("event"),
+                    next_event(),
                     case_id,
                     dt(at),
                     actor,
@@ -1923,23 +2025,24 @@ class _Generator:
                     from_state,
                     to_state,
                     note,
-                    w.flag(public),
-                    json.dumps(data, ensure_ascii=False),
+                    yes if public else no,
+                    data,
                 )
             )
         al = self.rows["alarm"]
+        next_alarm = self.next_alarm
         for clock_name, level, round_, due, fired, cancelled, suspended in alarms:
             al.append(
                 (
-                    self.ids.take("alarm"),
+                    next_alarm(),
                     case_id,
                     clock_name,
                     level,
                     round_,
                     dt(due),
-                    dt(fired),
-                    dt(cancelled),
-                    dt(suspended),
+                    None if fired is None else dt(fired),
+                    None if cancelled is None else dt(cancelled),
+                    None if suspended is None else dt(suspended),
                 )
             )
 
@@ -2239,7 +2342,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 def w_iso(us: int) -> str:
     """An instant as the services put it into event data: ISO, in the display zone."""
-    return (from_us(us) + timedelta(hours=8)).replace(tzinfo=_SHANGHAI).isoformat()
+    return _utc_text(us + 8 * HOUR).replace(" ", "T") + "+08:00"
 
 
 class _Shanghai(__import__("datetime").tzinfo):
