@@ -9,7 +9,7 @@ stale one answers 409 with the case's current state and version in `details`.
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -470,9 +470,14 @@ class CaseFilters(Schema):
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or timezone.is_aware(moment):
-        return moment
-    return timezone.make_aware(moment)
+    if moment is None:
+        return None
+    aware = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    try:
+        # In UTC: Python allows offsets up to ±23:59, PostgreSQL only up to ±15:59.
+        return aware.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 at +23:00 is before the year 1 in UTC
+        raise ValidationFailed(_("时间超出范围。"), code="datetime_out_of_range") from None
 
 
 @router.get(

@@ -1,7 +1,7 @@
 """`/rates`: the response, completion, resolution and satisfaction rates (rules §3)."""
 
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -79,7 +79,12 @@ def _figures(figures: RateFigures) -> dict[str, Any]:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    aware = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    try:
+        # In UTC: Python allows offsets up to ±23:59, PostgreSQL only up to ±15:59.
+        return aware.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 at +23:00 is before the year 1 in UTC
+        raise ValidationFailed(_("时间超出范围。"), code="datetime_out_of_range") from None
 
 
 @router.get(
