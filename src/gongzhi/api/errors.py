@@ -9,8 +9,10 @@ are rendered here, in that language.
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
@@ -44,6 +46,7 @@ class ErrorOut(Schema):
 # What each kind of field problem says to a person; pydantic's own wording is English only.
 FIELD_MESSAGES: dict[str, Any] = {
     "missing": _("此项为必填项。"),
+    "extra_forbidden": _("没有这个字段，请检查字段名。"),
     "string_type": _("应为文本。"),
     "string_too_short": _("内容太短。"),
     "string_too_long": _("内容太长。"),
@@ -148,6 +151,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def django_permission_denied(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
         error = PermissionDenied()
         return respond(request, 403, error_body(error.code, error.message))
+
+    @api.exception_handler(RequestDataTooBig)
+    def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        message = _("提交的内容太大：除照片外最多 %(mb).1f MB。") % {"mb": limit}
+        return respond(request, 413, error_body("body_too_large", message))
+
+    @api.exception_handler(TooManyFieldsSent)
+    @api.exception_handler(TooManyFilesSent)
+    def too_many_fields(request: HttpRequest, exc: Exception) -> HttpResponse:
+        message = _("提交的字段或文件太多。")
+        return respond(request, 400, error_body("too_many_fields", message))
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -43,7 +43,7 @@ from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.ratelimit import report_rate_limit
 from gongzhi.places.selectors import place_get
 
-from .schemas import Page, PlaceRef, label_of
+from .schemas import BodyIn, Page, PlaceRef, label_of
 
 router = Router(tags=["cases"])
 
@@ -362,7 +362,7 @@ def _expected_version(body_version: int | None, if_match: str | None) -> int | N
     return int(raw)
 
 
-class VersionIn(Schema):
+class VersionIn(BodyIn):
     expected_version: int | None = Field(
         None, ge=1, description="调用者看到的版本 / the version the caller last saw"
     )
@@ -379,7 +379,7 @@ class ReasonIn(VersionIn):
 # --- reporting and reading ----------------------------------------------------------------
 
 
-class ReportIn(Schema):
+class ReportIn(BodyIn):
     """上报诉求 / A report."""
 
     category: str = Field(description="类别代码 / category code (GET /categories)")
@@ -523,7 +523,7 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters]):
         reported_from=_aware(filters.reported_from),
         reported_to=_aware(filters.reported_to),
     )
-    page = cases[filters.offset : filters.offset + filters.limit]
+    page = selectors.cases_page(cases, offset=filters.offset, limit=filters.limit)
     return {
         "count": cases.count(),
         "limit": filters.limit,

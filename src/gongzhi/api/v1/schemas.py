@@ -4,6 +4,15 @@ the schema is read by integrators on both sides (中文 / English)."""
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
+
+
+class BodyIn(Schema):
+    """A JSON body the caller sends. A field we do not know is refused (422
+    `extra_forbidden`) rather than dropped: a misspelt `expected_verison` would otherwise
+    act without the version check the caller meant to ask for."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class PlaceRef(Schema):
