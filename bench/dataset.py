@@ -279,6 +279,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--communities", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--workers", type=int, default=3, help="generator processes (0: generate in-process)"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     url = args.database_url or (
@@ -290,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         cases=args.cases,
         seed=args.seed,
         progress=not args.no_progress,
+        workers=args.workers,
     )
     load = os.getloadavg()
     for figure, value, unit in (
@@ -339,11 +343,14 @@ def build(
     cases: int = 1_000_000,
     seed: int = DEFAULT_SEED,
     progress: bool = True,
+    workers: int = 3,
 ) -> dict[str, Any]:
     """Set Django up on `database_url`, migrate, and generate the data set there."""
     started = time.perf_counter()
     setup_django(database_url)
-    summary = generate(communities=communities, cases=cases, seed=seed, progress=progress)
+    summary = generate(
+        communities=communities, cases=cases, seed=seed, progress=progress, workers=workers
+    )
     summary["seconds_with_migrate"] = round(time.perf_counter() - started, 1)
     return summary
 
@@ -355,7 +362,7 @@ def generate(
     seed: int = DEFAULT_SEED,
     progress: bool = False,
     now: datetime | None = None,
-    parallel: bool = True,
+    workers: int = 3,
 ) -> dict[str, Any]:
     """Write the data set into the default database (migrated, with no places or cases
     yet) and return a summary: counts, states, open cases with pending alarms, logins."""
@@ -374,7 +381,7 @@ def generate(
         progress=progress,
         now=now or datetime.now(UTC),
         writer=_writer_for(connection),
-        parallel=parallel,
+        workers=workers,
     )
     summary = generator.run()
     summary["seconds"] = round(time.perf_counter() - started, 1)
@@ -670,7 +677,7 @@ class _Generator:
         progress: bool,
         now: datetime,
         writer: _Writer,
-        parallel: bool = True,
+        workers: int = 3,
     ) -> None:
         self.n_communities = communities
         self.n_cases = cases
@@ -682,7 +689,7 @@ class _Generator:
         self.rng = random.Random(seed)
         self.ids = _Ids()
         self.counts: dict[str, int] = {}
-        self.parallel = parallel
+        self.workers = workers
         self.next_event = itertools.count(1).__next__
         self.next_alarm = itertools.count(1).__next__
         self.timings: dict[str, float] = {}
@@ -789,7 +796,9 @@ class _Generator:
         residencies: list[tuple] = []
         phone_serial = [0]
 
-        def user(username: str, name: str, *, staff_phone: bool = True) -> int:
+        def user(
+            username: str, name: str, *, staff_phone: bool = True, is_staff: bool = False
+        ) -> int:
             pk = self.ids.take("user")
             phone_serial[0] += 1
             phone = f"{'15' if staff_phone else '13'}{phone_serial[0]:09d}"
@@ -803,7 +812,7 @@ class _Generator:
                     "",
                     "",
                     "",
-                    False,
+                    is_staff,
                     True,
                     created,
                     name,
@@ -831,7 +840,8 @@ class _Generator:
                 )
             )
 
-        admin = user(ADMIN_USERNAME, "基准管理员")
+        # `user_staff_sync` lets an administrator into Django's admin.
+        admin = user(ADMIN_USERNAME, "基准管理员", is_staff=True)
         role(admin, Role.ADMINISTRATOR)
         self.logins: dict[str, str] = {"administrator": ADMIN_USERNAME}
         self.communities: list[_Community] = []
@@ -1224,20 +1234,31 @@ class _Generator:
                 self._write(model, rows[key])
             bar.update(n)
 
-        if not self.parallel:
-            for rows, n in self._chunks():
+        self.hour_cum = _cumulative(HOUR_WEIGHTS)
+        self.channel_cum = _cumulative([c[1] for c in CHANNELS])
+        self._say("planning cases…")
+        self.plans = self._plan()
+        self._warm_texts()
+        if not self.workers:
+            for rows, n in self._chunks(0, 1):
                 write(rows, n)
             bar.close()
+            self._merge_state([self._case_state()])
             return
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
-        queue = context.Queue(maxsize=3)
-        child = context.Process(target=self._produce, args=(queue,), daemon=True)
-        child.start()
+        queue = context.Queue(maxsize=2 * self.workers)
+        children = [
+            context.Process(target=self._produce, args=(queue, k, self.workers), daemon=True)
+            for k in range(self.workers)
+        ]
+        for child in children:
+            child.start()
         waited = wrote = 0.0
+        states = []
         try:
-            while True:
+            while len(states) < len(children):
                 started = time.perf_counter()
                 item = queue.get()
                 waited += time.perf_counter() - started
@@ -1246,24 +1267,24 @@ class _Generator:
                     write(item[1], item[2])
                     wrote += time.perf_counter() - started
                 elif item[0] == "done":
-                    self.__dict__.update(item[1])
-                    self.counts["alarms_pending"] = item[1]["alarms_pending_total"]
-                    break
+                    states.append(item[1])
                 else:
                     raise RuntimeError(f"the case generator failed:\n{item[1]}")
         finally:
-            child.join(timeout=30)
+            for child in children:
+                child.join(timeout=30)
             bar.close()
-            # Which side is the bottleneck: waiting for the generator, or writing.
-            self.timings["cases_waiting_for_generator"] = round(waited, 1)
+            # Which side is the bottleneck: waiting for the generators, or writing.
+            self.timings["cases_waiting_for_generators"] = round(waited, 1)
             self.timings["cases_writing"] = round(wrote, 1)
+        self._merge_state(states)
 
-    def _produce(self, queue: Any) -> None:
+    def _produce(self, queue: Any, k: int, n: int) -> None:
         import traceback
 
         try:
-            for rows, n in self._chunks():
-                queue.put(("rows", rows, n))
+            for rows, count in self._chunks(k, n):
+                queue.put(("rows", rows, count))
             queue.put(("done", self._case_state()))
         except BaseException:
             queue.put(("error", traceback.format_exc()))
@@ -1279,23 +1300,69 @@ class _Generator:
             "alarms_pending_total": self.counts.get("alarms_pending", 0),
         }
 
-    def _chunks(self) -> Iterator[tuple[dict[str, list[tuple]], int]]:
-        self.hour_cum = _cumulative(HOUR_WEIGHTS)
-        plans = self._plan()
-        self.channel_cum = _cumulative([c[1] for c in CHANNELS])
-        self.sequences: dict[str, int] = {}
-        self.state_counts: dict[str, int] = {}
+    def _merge_state(self, states: list[dict[str, Any]]) -> None:
+        self.sequences = {}
+        self.state_counts = {}
+        self.lead_open = {}
+        self.open_with_pending = self.pending_alarms = self.overdue_open = 0
+        self.counts["alarms_pending"] = 0
+        for state in states:
+            self.sequences.update(state["sequences"])
+            for key, value in state["state_counts"].items():
+                self.state_counts[key] = self.state_counts.get(key, 0) + value
+            for key, value in state["lead_open"].items():
+                self.lead_open[key] = self.lead_open.get(key, 0) + value
+            self.open_with_pending += state["open_with_pending"]
+            self.pending_alarms += state["pending_alarms"]
+            self.overdue_open += state["overdue_open"]
+            self.counts["alarms_pending"] += state["alarms_pending_total"]
+
+    def _warm_texts(self) -> None:
+        """Normalise and tokenise every case text once, before the generators fork (jieba
+        loads its dictionary once, not once per process)."""
+        self.text_cache: dict[str, tuple[str, str]] = {}
+        labels = {"小区", "沿街商铺"}
+        for community in self.communities:
+            labels.update(label for label, _e, _g in community.buildings.values())
+        for category in self.categories:
+            for template in category.texts:
+                for label in labels:
+                    self._texts(template.format(b=label))
+
+    def _chunks(self, k: int, n: int) -> Iterator[tuple[dict[str, list[tuple]], int]]:
+        """Generator `k` of `n`: the cases of communities k, k + n, k + 2n, … (a case
+        depends on earlier cases of its own community only), with its own random stream
+        and ids k + 1, k + 1 + n, … for the rows below a case."""
+        self.rng = random.Random(f"{self.seed}-cases-{k}-{n}")
+        self.next_event = itertools.count(k + 1, n).__next__
+        self.next_alarm = itertools.count(k + 1, n).__next__
+        self.next_handler = itertools.count(k + 1, n).__next__
+        self.next_follow_up = itertools.count(k + 1, n).__next__
+        self.sequences = {}
+        self.state_counts = {}
         self.open_with_pending = 0
         self.pending_alarms = 0
         self.overdue_open = 0
         self.recent: dict[int, list[tuple[int, int, str, int]]] = {}
-        self.text_cache: dict[str, tuple[str, str]] = {}
-        self.lead_open: dict[int, int] = {}
-        for start in range(0, len(plans), CHUNK):
-            self.rows = {k: [] for k in ("case", "handler", "event", "alarm", "follow_up")}
-            for plan in plans[start : start + CHUNK]:
-                self._case(*plan)
-            yield self.rows, min(CHUNK, len(plans) - start)
+        self.lead_open = {}
+        self.counts["alarms_pending"] = 0
+        rows = self._new_rows()
+        done = 0
+        for index, plan in enumerate(self.plans):
+            if plan[1] % n != k:
+                continue
+            self._case(index + 1, *plan)
+            done += 1
+            if done == CHUNK:
+                yield rows, done
+                rows = self._new_rows()
+                done = 0
+        if done:
+            yield rows, done
+
+    def _new_rows(self) -> dict[str, list[tuple]]:
+        self.rows = {k: [] for k in ("case", "handler", "event", "alarm", "follow_up")}
+        return self.rows
 
     def _texts(self, text: str) -> tuple[str, str]:
         cached = self.text_cache.get(text)
@@ -1352,7 +1419,7 @@ class _Generator:
                     co.append(match)
         return lead, co, fallback
 
-    def _case(self, rep: int, com_i: int, cat_i: int, state: str, extra: int) -> None:
+    def _case(self, case_id: int, rep: int, com_i: int, cat_i: int, state: str, extra: int) -> None:
         rng, now, w = self.rng, self.now, self.w
         com = self.communities[com_i]
         cat = self.categories[cat_i]
@@ -1412,7 +1479,6 @@ class _Generator:
         resp_due, resp_est = clocks[cat.response_clock].deadline(rep, cat.response_target)
         comp_due, comp_est = clocks[cat.completion_clock].deadline(rep, cat.completion_target)
 
-        case_id = self.ids.take("case")
         local_day = _day_text((rep + 8 * HOUR) // DAY).replace("-", "")
         prefix = f"{com.segment}-{local_day}"
         seq = self.sequences.get(prefix, 0) + 1
@@ -1774,8 +1840,9 @@ class _Generator:
                             '{"photos": 0}',
                         )
                         version += 1
-                    if t_comp + 4 * DAY > now:
-                        # Too recent to have closed: it waits for its follow-up.
+                    if t_comp + 3 * DAY > now:
+                        # Too recent to have closed: it waits for its follow-up (after
+                        # 3 days without an answer `cases_close_unanswered` closes it).
                         end_state = "completed"
                     elif rng.random() < NO_ANSWER_SHARE:
                         t_close = t_comp + 3 * DAY + rng.randrange(5 * MINUTE)
@@ -1953,7 +2020,7 @@ class _Generator:
         h = self.rows["handler"]
         h.append(
             (
-                self.ids.take("handler"),
+                self.next_handler(),
                 dt(rep),
                 dt(lead_done or lead_started or rep),
                 case_id,
@@ -1972,7 +2039,7 @@ class _Generator:
             done = lead_done is not None and rng.random() < 0.7
             h.append(
                 (
-                    self.ids.take("handler"),
+                    self.next_handler(),
                     dt(rep),
                     dt(lead_done if done else rep),
                     case_id,
@@ -1989,7 +2056,7 @@ class _Generator:
             )
         fu_ids = []
         for t, by, method, outcome, resolved, satisfaction, note, round_ in follow_ups:
-            fu_id = self.ids.take("follow_up")
+            fu_id = self.next_follow_up()
             fu_ids.append(fu_id)
             self.rows["follow_up"].append(
                 (

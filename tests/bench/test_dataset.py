@@ -22,7 +22,12 @@ from gongzhi.cases.models import (
 )
 from gongzhi.cases.routing import route
 from gongzhi.cases.selectors import inbox_for, routing_input_for
-from gongzhi.cases.services import case_report, case_respond, clock_alarms_fire
+from gongzhi.cases.services import (
+    case_report,
+    case_respond,
+    cases_close_unanswered,
+    clock_alarms_fire,
+)
 from gongzhi.cases.states import OPEN_STATES
 from gongzhi.core.clocks import deadline_after
 from gongzhi.core.workdays import clock_context_for
@@ -117,8 +122,10 @@ def test_generated_city_works_with_the_real_services():
         else:
             assert case.next_due_at == case.completion_due_at
     assert with_pending == summary["open_with_pending_alarms"] > 0
-    # Alarms due in the minute before generation may still wait for the checker.
+    # Alarms due in the minute before generation may still wait for the checker, and no
+    # completed case has waited more than 3 days for its follow-up.
     assert sum(clock_alarms_fire(now=now - timedelta(minutes=1)).values()) == 0
+    assert cases_close_unanswered(now=now) == 0
 
     # Routing is the real routing.
     for case in list(cases.values())[:: CASES // 40]:
