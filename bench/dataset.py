@@ -282,11 +282,24 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--workers", type=int, default=3, help="generator processes (0: generate in-process)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=int,
+        default=100,
+        help="cases taken through the services (report → … → closed) as the baseline, on a "
+        "fresh database of the same engine (0: none)",
+    )
+    parser.add_argument("--services-baseline", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     url = args.database_url or (
         f"sqlite:///{Path(tempfile.mkdtemp(prefix='gongzhi-dataset-')) / 'city.sqlite3'}"
     )
+    if args.services_baseline:
+        setup_django(url)
+        seconds = services_baseline(args.services_baseline)
+        print(json.dumps({"services_seconds_per_case": seconds}))
+        return {}
     summary = build(
         url,
         communities=args.communities,
@@ -295,11 +308,35 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         progress=not args.no_progress,
         workers=args.workers,
     )
-    load = os.getloadavg()
-    for figure, value, unit in (
-        ("generation_seconds", summary["seconds"], "s"),
-        ("cases_per_second", round(summary["cases"] / summary["seconds"]), "cases/s"),
-    ):
+    per_case = summary["seconds"] / max(1, summary["cases"])
+    figures = [
+        ("generation_seconds", summary["seconds"], "s", {}),
+        ("cases_per_second", round(summary["cases"] / summary["seconds"]), "cases/s", {}),
+    ]
+    if args.baseline:
+        services = _baseline_in_child(url, args.baseline)
+        figures.append(
+            (
+                "services_seconds_per_case",
+                round(services, 4),
+                "s",
+                {
+                    "baseline_cases": args.baseline,
+                    "lifecycle": "report→respond→start→complete→follow_up",
+                },
+            )
+        )
+        figures.append(("speedup_over_services", round(services / per_case, 1), "x", {}))
+        figures.append(
+            (
+                "services_estimate_for_all_cases",
+                round(services * summary["cases"] / 3600, 1),
+                "h",
+                {},
+            )
+        )
+    load = [round(x, 2) for x in os.getloadavg()]
+    for figure, value, unit, extra in figures:
         print(
             json.dumps(
                 {
@@ -310,12 +347,96 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     "engine": summary["engine"],
                     "cases": summary["cases"],
                     "communities": summary["communities"],
-                    "load_average": [round(x, 2) for x in load],
+                    "load_average": load,
+                    **extra,
                 }
             )
         )
     print(json.dumps({"bench": "dataset", "summary": summary}, ensure_ascii=False, default=str))
     return summary
+
+
+def _baseline_in_child(url: str, cases: int) -> float:
+    """Seconds per case through the services, measured in a child process (Django is set
+    up once per process) on a fresh database of the same engine as `url`."""
+    import subprocess
+
+    if url.startswith("sqlite"):
+        baseline_url = (
+            f"sqlite:///{Path(tempfile.mkdtemp(prefix='gongzhi-baseline-')) / 'b.sqlite3'}"
+        )
+        cleanup = None
+    else:
+        import psycopg
+
+        base, _slash, name = url.rpartition("/")
+        database = f"{name}_baseline"
+        admin_url = f"{base}/postgres"
+
+        def run(sql: str) -> None:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(sql)
+
+        run(f'DROP DATABASE IF EXISTS "{database}"')
+        run(f'CREATE DATABASE "{database}"')
+        baseline_url = f"{base}/{database}"
+
+        def cleanup() -> None:
+            run(f'DROP DATABASE IF EXISTS "{database}"')
+
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--database-url",
+                baseline_url,
+                "--services-baseline",
+                str(cases),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        if cleanup:
+            cleanup()
+    line = [x for x in result.stdout.splitlines() if "services_seconds_per_case" in x][-1]
+    return float(json.loads(line)["services_seconds_per_case"])
+
+
+def services_baseline(n: int) -> float:
+    """Seconds per case for `n` cases taken through the real services from report to
+    close (report by a resident, respond, start and complete by the lead, the resident's
+    online follow-up), in a one-community city made by `generate`."""
+    from gongzhi.accounts.models import Residency
+    from gongzhi.cases.models import Category
+    from gongzhi.cases.services import (
+        case_complete,
+        case_follow_up,
+        case_report,
+        case_respond,
+        case_start,
+    )
+
+    generate(communities=1, cases=0, workers=0)
+    category = Category.objects.get(code="litter")
+    homes = list(Residency.objects.select_related("user", "place").order_by("pk")[: max(1, n)])
+    started = time.perf_counter()
+    for i in range(n):
+        home = homes[i % len(homes)]
+        case = case_report(
+            actor=home.user,
+            place=home.place,
+            category=category,
+            text="楼下垃圾堆放没人清理",
+            channel="resident_page",
+        )
+        case = case_respond(actor=case.lead, case=case)
+        case = case_start(actor=case.lead, case=case)
+        case = case_complete(actor=case.lead, case=case, note="已清理。")
+        case_follow_up(actor=home.user, case=case, resolved=True, satisfaction="satisfied")
+    return (time.perf_counter() - started) / max(1, n)
 
 
 def setup_django(database_url: str) -> None:
