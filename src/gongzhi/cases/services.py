@@ -31,7 +31,7 @@ from PIL import Image
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
 from gongzhi.accounts.scopes import holds_role_over
-from gongzhi.core.audit import audit_record
+from gongzhi.core.audit import audit_record, audit_record_many
 from gongzhi.core.clocks import (
     ClockContext,
     ClockKind,
@@ -42,7 +42,7 @@ from gongzhi.core.clocks import (
 )
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gongzhi.core.images import MAX_PHOTO_PIXELS, image_clean
-from gongzhi.core.notifications import notify
+from gongzhi.core.notifications import Message, notify, notify_many
 from gongzhi.core.sms import sms_send
 from gongzhi.core.text import normalise, search_tokens
 from gongzhi.core.workdays import clock_context_for
@@ -100,6 +100,8 @@ PHOTO_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP"})
 # answer it is recorded as `no_answer` and the case closes.
 FOLLOW_UP_TARGET = timedelta(hours=24)
 FOLLOW_UP_NO_ANSWER_AFTER = timedelta(days=3)
+# Alarms fired per transaction: a bounded write lock, a constant number of queries each.
+ALARM_BATCH = 200
 REPORTABLE_KINDS = frozenset(
     {
         PlaceKind.COMMUNITY,
@@ -1338,25 +1340,16 @@ def clock_alarms_fire(*, now: datetime | None = None, limit: int = 1000) -> dict
     subdistrict supervisor (督办).
 
     Reads only due, pending alarms (a partial index), so the work grows with what is due,
-    not with the open cases. Each alarm is claimed by a conditional UPDATE before anything
-    is sent: run twice, at once, late, or after a restart, it fires exactly once. A late
-    run that finds several levels due fires each of them once, in order.
+    not with the open cases. Alarms are claimed in batches before anything is sent — a
+    conditional UPDATE of the rows this run holds locked (other runs skip them) — so run
+    twice, at once, late, or after a restart, each fires exactly once. A late run that
+    finds several levels due fires each of them once, in order.
     """
     now = now or timezone.now()
     counts = {level: 0 for level in AlarmLevel.values}
-    due = list(
-        ClockAlarm.objects.filter(
-            fired_at__isnull=True,
-            cancelled_at__isnull=True,
-            suspended_at__isnull=True,
-            due_at__lte=now,
-        )
-        .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in due:
-        level = _fire_alarm(pk, now)
-        if level:
+    due = list(_pending_alarms(now).order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
+    for start in range(0, len(due), ALARM_BATCH):
+        for level in _fire_alarms(due[start : start + ALARM_BATCH], now):
             counts[level] += 1
     return counts
 
@@ -1600,87 +1593,157 @@ def _cancel_alarms(case: Case, *, at: datetime, clock_name: str | None = None) -
     pending.update(cancelled_at=at, suspended_at=None)
 
 
-def _fire_alarm(pk: int, now: datetime) -> str | None:
-    with transaction.atomic():
-        claimed = ClockAlarm.objects.filter(
-            pk=pk,
-            fired_at__isnull=True,
-            cancelled_at__isnull=True,
-            suspended_at__isnull=True,
-            due_at__lte=now,
-        ).update(fired_at=now)
-        if not claimed:
-            return None
-        alarm = ClockAlarm.objects.select_related(
-            "case", "case__category", "case__place", "case__community"
-        ).get(pk=pk)
-        case = alarm.case
-        clock_label = ClockName(alarm.clock).label
-        due = case.response_due_at if alarm.clock == ClockName.RESPONSE else case.completion_due_at
-        values = {"number": case.number, "clock": clock_label, "due": _local(due)}
-        if alarm.level == AlarmLevel.WARNING:
-            kind = EventKind.WARNING
-            recipients = list(User.objects.filter(pk__in=_active_handler_ids(case)))
-            if not recipients:
-                recipients = _role_holders(case, [Role.SECRETARY, Role.DIRECTOR])
-            title = _("诉求 %(number)s 的%(clock)s时限将到（%(due)s）") % values
-        elif alarm.level == AlarmLevel.OVERDUE:
-            kind = EventKind.OVERDUE
-            recipients = _role_holders(case, [Role.SECRETARY]) or _role_holders(
-                case, [Role.DIRECTOR]
-            )
-            title = _("诉求 %(number)s 已超过%(clock)s时限（%(due)s）") % values
-            Case.objects.filter(pk=case.pk, overdue_at__isnull=True).update(overdue_at=now)
-        else:
-            kind = EventKind.SUPERVISED
-            recipients = _role_holders(case, [Role.SUBDISTRICT_SUPERVISOR]) or _role_holders(
-                case, [Role.DISTRICT_SUPERVISOR]
-            )
-            title = _("督办：诉求 %(number)s 超过%(clock)s时限已达一倍（截止 %(due)s）") % values
-            Case.objects.filter(pk=case.pk, supervised_at__isnull=True).update(supervised_at=now)
-        body = _("%(category)s · %(place)s：%(text)s") % {
-            "category": case.category.name,
-            "place": case.place.name,
-            "text": case.text[:80],
-        }
-        _event(
-            case,
-            actor=None,
-            at=now,
-            kind=kind,
-            note=title,
-            data={"clock": alarm.clock, "level": alarm.level, "round": alarm.round},
-        )
-        notify(
-            recipients=recipients,
-            verb=f"case.{alarm.level}",
-            title=title,
-            body=body,
-            link=_link(case),
-            obj=case,
-            dedupe_key=f"case-alarm:{alarm.pk}",
-        )
-        audit_record(
-            actor=None,
-            verb=f"case.alarm.{alarm.level}",
-            obj=case,
-            after={"clock": alarm.clock, "level": alarm.level, "round": alarm.round},
-        )
-        return alarm.level
-
-
-def _role_holders(case: Case, roles: Iterable[str]) -> list[User]:
-    """Active users holding one of `roles` at the case's place or above it."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__is_active=True,
-            role_assignments__role__in=list(roles),
-            role_assignments__place__code__in=case.place.ancestor_codes(),
-        )
-        .distinct()
-        .order_by("pk")
+def _pending_alarms(now: datetime):
+    return ClockAlarm.objects.filter(
+        fired_at__isnull=True,
+        cancelled_at__isnull=True,
+        suspended_at__isnull=True,
+        due_at__lte=now,
     )
+
+
+def _fire_alarms(pks: list[int], now: datetime) -> list[str]:
+    """Claim and fire one batch of alarms in one transaction; returns the levels fired.
+
+    A constant number of queries per batch: the rows are locked (PostgreSQL skips rows
+    another run holds; SQLite runs one writer at a time) and claimed by a conditional
+    UPDATE, then the events, notifications and audit events of the whole batch are
+    written in bulk.
+    """
+    with transaction.atomic():
+        alarms = list(
+            _pending_alarms(now)
+            .filter(pk__in=pks)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("case", "case__category", "case__place")
+            # Only what the messages need: a batch loads hundreds of wide case rows.
+            .only(
+                "case_id",
+                "clock",
+                "level",
+                "round",
+                "case__number",
+                "case__text",
+                "case__response_due_at",
+                "case__completion_due_at",
+                "case__category__name",
+                "case__place__name",
+                "case__place__code",
+            )
+            .order_by("due_at", "pk")
+        )
+        claimed = _pending_alarms(now).filter(pk__in=[a.pk for a in alarms]).update(fired_at=now)
+        if claimed != len(alarms):  # cannot happen while the rows are locked
+            raise Conflict(_("时限提醒已被其他任务处理。"), code="alarm_taken")
+        if not alarms:
+            return []
+        cases = {alarm.case_id: alarm.case for alarm in alarms}
+        handlers: dict[int, list[int]] = {}
+        for case_id, user_id in CaseHandler.objects.filter(
+            case_id__in=cases, is_active=True
+        ).values_list("case_id", "user_id"):
+            handlers.setdefault(case_id, []).append(user_id)
+        holders = _RoleHolders(case.place for case in cases.values())
+        for level, field in (
+            (AlarmLevel.OVERDUE, "overdue_at"),
+            (AlarmLevel.SUPERVISION, "supervised_at"),
+        ):
+            ids = {a.case_id for a in alarms if a.level == level}
+            if ids:
+                Case.objects.filter(pk__in=ids, **{f"{field}__isnull": True}).update(**{field: now})
+        events, messages = [], []
+        for alarm in alarms:
+            case = alarm.case
+            clock_label = ClockName(alarm.clock).label
+            due = (
+                case.response_due_at
+                if alarm.clock == ClockName.RESPONSE
+                else case.completion_due_at
+            )
+            values = {"number": case.number, "clock": clock_label, "due": _local(due)}
+            if alarm.level == AlarmLevel.WARNING:
+                kind = EventKind.WARNING
+                recipients = handlers.get(case.pk) or holders.at(
+                    case.place, [Role.SECRETARY, Role.DIRECTOR]
+                )
+                title = _("诉求 %(number)s 的%(clock)s时限将到（%(due)s）") % values
+            elif alarm.level == AlarmLevel.OVERDUE:
+                kind = EventKind.OVERDUE
+                recipients = holders.at(case.place, [Role.SECRETARY]) or holders.at(
+                    case.place, [Role.DIRECTOR]
+                )
+                title = _("诉求 %(number)s 已超过%(clock)s时限（%(due)s）") % values
+            else:
+                kind = EventKind.SUPERVISED
+                recipients = holders.at(case.place, [Role.SUBDISTRICT_SUPERVISOR]) or holders.at(
+                    case.place, [Role.DISTRICT_SUPERVISOR]
+                )
+                title = (
+                    _("督办：诉求 %(number)s 超过%(clock)s时限已达一倍（截止 %(due)s）") % values
+                )
+            data = {"clock": alarm.clock, "level": alarm.level, "round": alarm.round}
+            events.append(
+                CaseEvent(case=case, at=now, actor=None, kind=kind, note=str(title), data=data)
+            )
+            messages.append(
+                Message(
+                    recipient_ids=recipients,
+                    verb=f"case.{alarm.level}",
+                    title=title,
+                    body=_("%(category)s · %(place)s：%(text)s")
+                    % {
+                        "category": case.category.name,
+                        "place": case.place.name,
+                        "text": case.text[:80],
+                    },
+                    link=_link(case),
+                    obj=case,
+                    dedupe_key=f"case-alarm:{alarm.pk}",
+                )
+            )
+        CaseEvent.objects.bulk_create(events)
+        notify_many(messages)
+        # One append per level: the events of a batch share their time, and each case's
+        # levels still come in order (warning, overdue, supervision).
+        for name in AlarmLevel.values:
+            changes = [
+                (a.case, None, {"clock": a.clock, "level": a.level, "round": a.round})
+                for a in alarms
+                if a.level == name
+            ]
+            if changes:
+                audit_record_many(actor=None, verb=f"case.alarm.{name}", changes=changes)
+        return [alarm.level for alarm in alarms]
+
+
+class _RoleHolders:
+    """Who holds which role at a batch of places and above them: one query for all.
+
+    `at(place, roles)`: the ids of active users with an active assignment of one of
+    `roles` at the place or any place above it.
+    """
+
+    ROLES = (
+        Role.SECRETARY,
+        Role.DIRECTOR,
+        Role.SUBDISTRICT_SUPERVISOR,
+        Role.DISTRICT_SUPERVISOR,
+    )
+
+    def __init__(self, places: Iterable[Place]) -> None:
+        codes = {code for place in places for code in place.ancestor_codes()}
+        self.by_code: dict[tuple[str, str], set[int]] = {}
+        for code, role, user_id in RoleAssignment.objects.filter(
+            is_active=True, user__is_active=True, role__in=self.ROLES, place__code__in=codes
+        ).values_list("place__code", "role", "user_id"):
+            self.by_code.setdefault((code, role), set()).add(user_id)
+
+    def at(self, place: Place, roles: Iterable[str]) -> list[int]:
+        users: set[int] = set()
+        for code in place.ancestor_codes():
+            for role in roles:
+                users |= self.by_code.get((code, role), set())
+        return sorted(users)
 
 
 def _active_handler_ids(case: Case) -> list[int]:

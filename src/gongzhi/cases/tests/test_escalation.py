@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gongzhi.cases.models import Case, ClockAlarm, EventKind
 from gongzhi.cases.services import (
-    _fire_alarm,
+    _fire_alarms,
     case_complete,
     case_pause,
     case_respond,
@@ -95,7 +95,7 @@ def test_a_run_after_the_alarm_was_claimed_elsewhere_does_nothing(report):
     )
     assert len(due) == 1
     assert fire(at(2026, 11, 27, 9, 13))["warning"] == 1
-    assert _fire_alarm(due[0].pk, at(2026, 11, 27, 9, 13)) is None
+    assert _fire_alarms([due[0].pk], at(2026, 11, 27, 9, 13)) == []
     assert Notification.objects.filter(verb="case.warning").count() == 1
 
 

@@ -1,0 +1,114 @@
+"""`gongzhi worker` on Redis (TASK_BACKEND=rq), as an operator runs it: the same tasks as on
+the database queue, enqueued by the same code, run by django-rq's worker.
+
+A child process works on a fresh SQLite file and Redis database 11 (only the `rq:` keys it
+made are removed afterwards): its ticker enqueues the periodic tasks on Redis, and a
+notification queued by `notify` is delivered by a task that went through Redis too.
+"""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import child_env, gongzhi
+
+redis = pytest.importorskip("redis")
+
+REDIS_DB = 11
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+
+SETUP = """
+from datetime import timedelta
+from django.db import transaction
+from django.utils import timezone
+from gongzhi.accounts.models import User
+from gongzhi.core.models import Notification
+from gongzhi.core.notifications import notify
+
+user = User.objects.create_user(username="rq-resident", password="x", phone="13912345678")
+# Stranded ten minutes ago: only the periodic retry (enqueued by the ticker) picks it up.
+stale = Notification.objects.create(recipient=user, channel="sms", verb="t", title="stale")
+Notification.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+# Queued now: its first delivery is enqueued on Redis when the transaction commits.
+with transaction.atomic():
+    notify(recipients=[user], verb="t", title="fresh", channels=["in_app", "sms"])
+"""
+
+
+def _redis():
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    return client
+
+
+def _sent(db: Path) -> dict[str, bool]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT title, sent_at IS NOT NULL FROM core_notification WHERE channel = 'sms'"
+        ).fetchall()
+    return {title: bool(sent) for title, sent in rows}
+
+
+def test_the_worker_runs_periodic_and_enqueued_tasks_through_redis(tmp_path):
+    client = _redis()
+    for key in client.scan_iter("rq:*"):
+        client.delete(key)
+    env = child_env(tmp_path, TASK_BACKEND="rq", REDIS_URL=REDIS_URL)
+    assert gongzhi("migrate", "-v0", env=env).returncode == 0
+    setup = gongzhi("shell", "-c", SETUP, env=env)
+    assert setup.returncode == 0, setup.stderr
+    # The delivery went to Redis, not to the database queue.
+    assert client.llen("rq:queue:default") == 1
+    db = tmp_path / "gongzhi.sqlite3"
+    assert _sent(db) == {"stale": False, "fresh": False}
+
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "gongzhi.cli", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        text = ""
+        while time.monotonic() < deadline:
+            text = log.read_text()
+            if (
+                _sent(db) == {"stale": True, "fresh": True}
+                and "check_clocks state=SUCCESSFUL" in text
+            ):
+                break
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        for key in client.scan_iter("rq:*"):
+            client.delete(key)
+
+    assert _sent(db) == {"stale": True, "fresh": True}, text[-3000:]
+    for path in (
+        "gongzhi.core.tasks.deliver_notifications",
+        "gongzhi.core.tasks.retry_notifications",
+        "gongzhi.cases.tasks.check_clocks",
+        "gongzhi.cases.tasks.close_unanswered_follow_ups",
+        "gongzhi.accounts.tasks.prune_sign_in_records",
+    ):
+        assert f"path={path} state=SUCCESSFUL" in text, path
+    assert "state=FAILED" not in text
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM core_smsmessage").fetchone() == (2,)
