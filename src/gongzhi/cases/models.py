@@ -272,6 +272,8 @@ class Case(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        # Indexed by `case_transfer_pending`, over the few rows that have one.
+        db_index=False,
     )
     transfer_reason = models.CharField(_("移交原因"), max_length=200, blank=True)
     transfer_requested_at = models.DateTimeField(_("移交申请时间"), null=True, blank=True)
@@ -300,6 +302,14 @@ class Case(BaseModel):
             models.Index(fields=["community", "reported_at"], name="case_reported_in"),
             models.Index(fields=["category", "state", "reported_at"], name="case_category_open"),
             models.Index(fields=["state", "completed_at"], name="case_awaiting_follow_up"),
+            # Almost every case has no pending transfer: a full index on the column would
+            # hold one NULL per case, and SQLite's statistics would then call
+            # `transfer_to = ?` unselective and read every open case instead.
+            models.Index(
+                fields=["transfer_to"],
+                condition=Q(transfer_to__isnull=False),
+                name="case_transfer_pending",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 import rules
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -161,28 +161,97 @@ def routing_input_for(*, category: Category, place: Place, at: datetime) -> Rout
 # --- visibility ---------------------------------------------------------------------------
 
 
+class _InSubquery(Func):
+    """`column IN (subquery)` that an index can serve inside an OR.
+
+    The visibility condition ORs several ways of seeing a case (its community, a handler
+    row, a report, a transfer). EXISTS in one of the branches makes PostgreSQL read every
+    case and SQLite scan the table; an IN list keeps each branch an index lookup: SQLite
+    unions them ("MULTI-INDEX OR"), and PostgreSQL, given `= ANY(ARRAY(subquery))` (the
+    subquery runs once, as an InitPlan), ORs their bitmap index scans (BitmapOr).
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, queryset: QuerySet) -> None:
+        # A model's default ordering would sort the subquery for nothing (and lead SQLite
+        # to walk the index that sorts instead of the one that filters); a slice needs it.
+        if not queryset.query.is_sliced:
+            queryset = queryset.order_by()
+        super().__init__(F(column), Subquery(queryset))
+
+    def _sides(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
+        column, column_params = compiler.compile(self.source_expressions[0])
+        values, values_params = compiler.compile(self.source_expressions[1])
+        return column, values, (*column_params, *values_params)
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
+        column, values, params = self._sides(compiler)
+        return f"{column} IN {values}", params
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, Any]:
+        column, values, params = self._sides(compiler)
+        return f"{column} = ANY(ARRAY{values})", params
+
+
+def _at_or_under(codes: Iterable[str], community_id: int | None) -> Q:
+    """Cases at the places `codes` or anywhere under them, written so that the community
+    column leads (every case index starts with it) and no join to places is needed: for
+    places inside a community, that community and the ids of its places under them; for
+    districts and subdistricts (no community), the ids of the communities under them."""
+    under = Q(pk__in=[])
+    for code in codes:
+        under |= Q(code__startswith=code + "-")
+        if community_id is not None:
+            under |= Q(code=code)
+    if community_id is None:
+        communities = Place.objects.filter(under, kind=PlaceKind.COMMUNITY)
+        return Q(_InSubquery("community_id", communities.values("pk")))
+    places = Place.objects.filter(under, community_id=community_id)
+    return Q(community_id=community_id) & Q(_InSubquery("place_id", places.values("pk")))
+
+
+def _under_place(place: Place) -> Q:
+    """`_at_or_under` for one place; a community is its own community column."""
+    if place.kind == PlaceKind.COMMUNITY:
+        return Q(community_id=place.pk)
+    return _at_or_under([place.code], place.community_id)
+
+
 def _visible(user: Any) -> Q | None:
-    """The cases `user` may see as a Q, or None for "all of them" (an administrator)."""
+    """The cases `user` may see as a Q, or None for "all of them" (an administrator).
+    Every branch is an index lookup (see `_InSubquery`), so no page reads all cases."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     condition = (
         Q(reporter=user)
-        | Q(Exists(Case.objects.filter(merged_into=OuterRef("pk"), reporter=user)))
-        | Q(Exists(CaseHandler.objects.filter(case=OuterRef("pk"), user=user)))
+        | Q(
+            _InSubquery(
+                "pk",
+                Case.objects.filter(reporter=user, merged_into__isnull=False).values(
+                    "merged_into_id"
+                ),
+            )
+        )
+        | Q(_InSubquery("pk", CaseHandler.objects.filter(user=user).values("case_id")))
         # Asked to take it over: they must read it to accept or refuse (`cases.view`).
         | Q(transfer_to=user)
     )
     for scope in scopes_with_roles(user, SCOPE_ROLES):
         if scope.everywhere:
             return None
-        for code in scope.place_codes:
-            under = Q(place__code=code) | Q(place__code__startswith=code + "-")
-            if scope.community_id is not None:
-                # Within one community: the community column leads, so the inbox index
-                # (community, state, next_due_at) does the work.
-                condition |= Q(community_id=scope.community_id) & under
-            else:
-                condition |= Q(community__code__startswith=code + "-")
+        condition |= _at_or_under(scope.place_codes, scope.community_id)
     return condition
 
 
@@ -220,15 +289,14 @@ def cases_for(
     if category is not None:
         cases = cases.filter(category=category)
     if place is not None:
-        cases = cases.filter(
-            Q(place__code=place.code) | Q(place__code__startswith=place.code + "-")
-        )
+        cases = cases.filter(_under_place(place))
     if assignee is not None:
         cases = cases.filter(
             Q(lead=assignee)
             | Q(
-                Exists(
-                    CaseHandler.objects.filter(case=OuterRef("pk"), user=assignee, is_active=True)
+                _InSubquery(
+                    "pk",
+                    CaseHandler.objects.filter(user=assignee, is_active=True).values("case_id"),
                 )
             )
         )
@@ -237,7 +305,10 @@ def cases_for(
             state__in=[CaseState.REPORTED, CaseState.RESPONDED, CaseState.IN_PROGRESS],
             completion_due_at__lt=now,
         )
-        cases = cases.filter(running_late) if overdue else cases.exclude(running_late)
+        # The states the clocks run in, said once more outside the OR: then the
+        # (community, state, ...) index picks the open cases instead of every case.
+        running = Q(state__in=[CaseState.REPORTED, CaseState.RESPONDED, CaseState.IN_PROGRESS])
+        cases = cases.filter(running & running_late) if overdue else cases.exclude(running_late)
     if reported_from is not None:
         cases = cases.filter(reported_at__gte=reported_from)
     if reported_to is not None:
@@ -245,6 +316,21 @@ def cases_for(
     return cases.select_related("category", "place", "community", "lead").order_by(
         F("next_due_at").asc(nulls_last=True), "-reported_at", "-pk"
     )
+
+
+def cases_page(cases: QuerySet[Case], *, offset: int, limit: int) -> QuerySet[Case]:
+    """One page of `cases` (from `cases_for` or `inbox_for`), in their order, with what
+    they join. The page's ids are chosen first on the case table alone (its indexes, its
+    ORDER BY ... LIMIT), and only those rows are joined to their places, category and
+    people: joined first, a supervisor's hundreds of open cases were each joined to five
+    levels of places before all but one page of them were thrown away."""
+    ids = cases.values("pk")[offset : offset + limit]
+    # The outer query has only the ids, as an array PostgreSQL knows to be short: with
+    # `IN (subquery)`, or with the visibility conditions repeated, it joined every
+    # matching row (or every case) before it looked at the ids.
+    page = Case.objects.filter(_InSubquery("pk", ids)).order_by(*cases.query.order_by)
+    page.query.select_related = cases.query.select_related
+    return page
 
 
 def case_get(*, user: Any, number: str) -> Case:
@@ -567,9 +653,7 @@ def case_rates_for(
     if scoped is None:
         return CaseRates(total=RateFigures())
     if place is not None:
-        scoped = scoped.filter(
-            Q(place__code=place.code) | Q(place__code__startswith=place.code + "-")
-        )
+        scoped = scoped.filter(_under_place(place))
     if category is not None:
         scoped = scoped.filter(category=category)
     scoped = scoped.exclude(state=CaseState.MERGED).annotate(
@@ -686,8 +770,7 @@ def _rate_scope(user: Any) -> QuerySet[Case] | None:
         return Case.objects.all()
     condition = Q(pk__in=[])
     for scope in scopes:
-        for code in scope.place_codes:
-            condition |= Q(place__code=code) | Q(place__code__startswith=code + "-")
+        condition |= _at_or_under(scope.place_codes, scope.community_id)
     return Case.objects.filter(condition)
 
 
@@ -806,10 +889,9 @@ def inbox_for(*, user: Any, grid: Grid | None = None, **filters: Any) -> QuerySe
     )
     if grid is None:
         return cases
-    condition = Q(pk__in=[])
-    for code in grid.buildings.values_list("code", flat=True):
-        condition |= Q(place__code=code) | Q(place__code__startswith=code + "-")
-    return cases.filter(condition)
+    return cases.filter(
+        _at_or_under(grid.buildings.values_list("code", flat=True), grid.community_id)
+    )
 
 
 def case_clock_contexts(*, cases: Iterable[Case]) -> dict[int, ClockContext]:

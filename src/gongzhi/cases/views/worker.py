@@ -85,6 +85,7 @@ from ..selectors import (
     case_photos_for,
     case_reporter_candidates_for,
     case_timeline_for,
+    cases_page,
     categories_for_report,
     inbox_communities_for,
     inbox_for,
@@ -275,6 +276,9 @@ def inbox(request):
     form.is_valid()
     cases, note = _filtered(user, form.cleaned_data, communities, grids, now)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(
+        cases_page(cases, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    )
     contexts = case_clock_contexts(cases=page.object_list)
     rows = [
         InboxRow(
