@@ -379,42 +379,50 @@ def case_report(
             ]
             CaseHandler.objects.bulk_create(handlers)
             _save_photos(case, files, kind=PhotoKind.REPORT, actor=actor)
-            _arm(case, clock_name=ClockName.RESPONSE, start=now, ctx=ctx)
-            _arm(case, clock_name=ClockName.COMPLETION, start=now, ctx=ctx)
-            _event(
-                case,
-                actor=actor,
-                at=now,
-                kind=EventKind.REPORTED,
-                to_state=CaseState.REPORTED,
-                note=_("通过“%(channel)s”上报，类别“%(category)s”。")
-                % {"channel": Channel(channel).label, "category": category.name},
-                public=True,
-                data={
-                    "response_due_at": response_due.due_at.isoformat(),
-                    "completion_due_at": completion_due.due_at.isoformat(),
-                },
+            _arm(case, clock_names=(ClockName.RESPONSE, ClockName.COMPLETION), start=now, ctx=ctx)
+            # one INSERT for both: `reported` first, as the timeline's order is (at, pk)
+            CaseEvent.objects.bulk_create(
+                [
+                    _event_row(
+                        case,
+                        actor=actor,
+                        at=now,
+                        kind=EventKind.REPORTED,
+                        to_state=CaseState.REPORTED,
+                        note=_("通过“%(channel)s”上报，类别“%(category)s”。")
+                        % {"channel": Channel(channel).label, "category": category.name},
+                        public=True,
+                        data={
+                            "response_due_at": response_due.due_at.isoformat(),
+                            "completion_due_at": completion_due.due_at.isoformat(),
+                        },
+                    ),
+                    _event_row(
+                        case,
+                        actor=None,
+                        at=now,
+                        kind=EventKind.ROUTED,
+                        note=decision.reason,
+                        data={
+                            "lead": decision.lead.user_id if decision.lead else None,
+                            "co_handlers": [c.user_id for c in decision.co_handlers],
+                            "fallback": decision.used_fallback,
+                        },
+                    ),
+                ]
             )
-            _event(
-                case,
-                actor=None,
-                at=now,
-                kind=EventKind.ROUTED,
-                note=decision.reason,
-                data={
-                    "lead": decision.lead.user_id if decision.lead else None,
-                    "co_handlers": [c.user_id for c in decision.co_handlers],
-                    "fallback": decision.used_fallback,
-                },
-            )
-            audit_record(actor=actor, verb="case.report", obj=case, after=_snapshot(case))
             _tell_handlers(case, [h.user_id for h in handlers], actor=actor)
             _tell_reporters(
                 case,
                 actor=actor,
                 verb="case.reported",
                 message=_("已受理，将于 %(due)s 前响应。") % {"due": _local(response_due.due_at)},
+                # nothing can have been merged into a case this transaction creates
+                only_primary=True,
             )
+            # Last: the audit chain's head stays locked until the commit, and every change
+            # anywhere waits for it.
+            audit_record(actor=actor, verb="case.report", obj=case, after=_snapshot(case))
     except IntegrityError:
         # A retry of the same report racing the first one: the unique key let one in.
         if idempotency_key:
@@ -1481,7 +1489,35 @@ def _event(
     public: bool = False,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = _event_row(
+        case,
+        actor=actor,
+        at=at,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        public=public,
+        data=data,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def _event_row(
+    case: Case,
+    *,
+    actor: Any,
+    at: datetime,
+    kind: str,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """An event not yet saved, for writing several in one INSERT."""
+    return CaseEvent(
         case=case,
         at=at,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -1528,7 +1564,7 @@ def _reopen(case: Case, *, actor: Any, at: datetime, reason: str) -> None:
     case.completion_due_estimated = due.estimated
     case.next_due_at = due.due_at
     _cancel_alarms(case, at=at)
-    _arm(case, clock_name=ClockName.COMPLETION, start=at, ctx=ctx)
+    _arm(case, clock_names=(ClockName.COMPLETION,), start=at, ctx=ctx)
     CaseHandler.objects.filter(case=case, kind=HandlerKind.LEAD, is_active=True).update(
         status=HandlerStatus.IN_PROGRESS, done_at=None
     )
@@ -1568,22 +1604,27 @@ def _target(policy: Policy, which: str, ctx: ClockContext) -> timedelta:
     )
 
 
-def _arm(case: Case, *, clock_name: str, start: datetime, ctx: ClockContext) -> None:
-    """Store the warning, overdue and supervision points of one clock from `start`."""
-    if clock_name == ClockName.RESPONSE:
-        target, clock, round_ = case.response_target, case.response_clock, 0
-    else:
-        target, clock, round_ = case.completion_target, case.completion_clock, case.reopen_count
-    ClockAlarm.objects.bulk_create(
-        ClockAlarm(
-            case=case,
-            clock=clock_name,
-            level=level,
-            round=round_,
-            due_at=deadline_after(start, target * fraction, clock, ctx).due_at,
-        )
-        for level, fraction in ALARM_FRACTIONS.items()
-    )
+def _arm(case: Case, *, clock_names: Iterable[str], start: datetime, ctx: ClockContext) -> None:
+    """Store the warning, overdue and supervision points of the clocks from `start`, in
+    one INSERT."""
+    alarms = []
+    for clock_name in clock_names:
+        if clock_name == ClockName.RESPONSE:
+            target, clock, round_ = case.response_target, case.response_clock, 0
+        else:
+            target, clock = case.completion_target, case.completion_clock
+            round_ = case.reopen_count
+        alarms += [
+            ClockAlarm(
+                case=case,
+                clock=clock_name,
+                level=level,
+                round=round_,
+                due_at=deadline_after(start, target * fraction, clock, ctx).due_at,
+            )
+            for level, fraction in ALARM_FRACTIONS.items()
+        ]
+    ClockAlarm.objects.bulk_create(alarms)
 
 
 def _cancel_alarms(case: Case, *, at: datetime, clock_name: str | None = None) -> None:
@@ -1889,11 +1930,13 @@ def _allocate_number(community: Place, at: datetime) -> str:
     sequence. The sequence row is locked until the report commits, so two reports at once
     never share a number."""
     prefix = f"{community.segment}-{timezone.localdate(at):%Y%m%d}"
-    sequence, _created = CaseNumberSequence.objects.get_or_create(prefix=prefix)
-    sequence = CaseNumberSequence.objects.select_for_update().get(pk=sequence.pk)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return f"{prefix}-{sequence.last:04d}"
+    sequence = CaseNumberSequence.objects.filter(prefix=prefix)
+    # The UPDATE counts on and takes the row lock in one statement; only the day's first
+    # report creates the row (get_or_create settles two first reports racing).
+    if not sequence.update(last=F("last") + 1):
+        CaseNumberSequence.objects.get_or_create(prefix=prefix)
+        sequence.update(last=F("last") + 1)
+    return f"{prefix}-{sequence.values_list('last', flat=True).get():04d}"
 
 
 def _checked_photos(photos: Sequence[Any]) -> list[Any]:
