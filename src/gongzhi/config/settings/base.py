@@ -6,6 +6,7 @@ DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, REDIS_URL, GONGZHI_DATA_DIR, ...
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -167,8 +168,28 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "db")
 if TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    import redis
+
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+    # django-rq opens a new connection for every enqueue when given a URL (a handshake and
+    # a package-version lookup each: 60 ms under load); one pool per process instead.
+    # redis-py resets the pool in a forked job process.
+    _rq_url = urlsplit(REDIS_URL or "redis://127.0.0.1:6379/0")
+    RQ_QUEUES = {
+        "default": {
+            "HOST": _rq_url.hostname or "127.0.0.1",
+            "PORT": _rq_url.port or 6379,
+            "DB": int(_rq_url.path.lstrip("/") or 0),
+            "PASSWORD": _rq_url.password,
+            "REDIS_CLIENT_KWARGS": {
+                "connection_pool": redis.ConnectionPool.from_url(_rq_url.geturl())
+            },
+        }
+    }
+    # rq's default worker forks a process for every job: isolation for long jobs, tens
+    # of milliseconds each for short ones. GONGZHI_RQ_WORKER_CLASS=rq.worker.SimpleWorker
+    # runs jobs in the worker itself, as the database queue does (docs/performance.md).
+    RQ = {"WORKER_CLASS": os.environ.get("GONGZHI_RQ_WORKER_CLASS", "rq.worker.Worker")}
 
 # Messages to phones go through an adapter; the console backend prints them and keeps
 # them in the outbox, so a demo or an intranet works without an SMS gateway.

@@ -1,7 +1,8 @@
 """`gongzhi worker`: runs background tasks, and enqueues the periodic ones on time.
 
 The queue is the database (django-tasks-db's `db_worker`) unless TASK_BACKEND=rq, then
-Redis (django-rq's `rqworker` with django-tasks-rq's job class). Beside it, a ticker
+Redis (django-rq's `rqworker` with django-tasks-rq's job class; settings.RQ["WORKER_CLASS"]
+chooses a process per job or jobs in the worker itself). Beside it, a ticker
 thread enqueues each task of `gongzhi.core.periodic.PERIODIC_TASKS` at its interval.
 Periodic tasks look up what is due in the database, so two workers each running a
 ticker only repeat work that finds nothing left to do.
@@ -15,9 +16,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
+from django.db import close_old_connections, connections
 from django.utils.module_loading import import_string
 from django_tasks.base import Task
+from django_tasks.signals import task_finished, task_started
 
 from gongzhi.core.periodic import PERIODIC_TASKS
 
@@ -111,6 +113,11 @@ class Command(BaseCommand):
             ).start()
         try:
             if settings.TASK_BACKEND == "rq":
+                # A worker that runs jobs in its own process (SimpleWorker) keeps its
+                # database connection between them: check it before and after each job, as
+                # the database queue's worker does when it wakes up.
+                task_started.connect(_close_old_connections, weak=False)
+                task_finished.connect(_close_old_connections, weak=False)
                 call_command(
                     "rqworker",
                     *settings.RQ_QUEUES,
@@ -128,3 +135,7 @@ class Command(BaseCommand):
                 )
         finally:
             stop.set()
+
+
+def _close_old_connections(**kwargs) -> None:
+    close_old_connections()
