@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from gongzhi.core.db import reads_from_replica
 from gongzhi.core.errors import NotFound
 
 from .selectors import (
@@ -40,6 +41,7 @@ def board_index(request):
 
 @login_required
 @require_GET
+@reads_from_replica
 def community_board(request, code: str):
     """A community's board: today, this week, the eight-week trend, where cases come from."""
     try:
@@ -56,6 +58,7 @@ def community_board(request, code: str):
 
 @login_required
 @require_GET
+@reads_from_replica
 def area_table(request, code: str):
     """A district's or subdistrict's communities side by side, sortable."""
     try:
@@ -74,6 +77,7 @@ def area_table(request, code: str):
 
 @login_required
 @require_GET
+@reads_from_replica
 def cluster_table(request, code: str):
     """A cluster's (片区) communities side by side, sortable."""
     try:

@@ -109,6 +109,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+# A PostgreSQL streaming replica for the boards' reads (core/db.py); the tests use the
+# primary in its place.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["gongzhi.core.db.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -186,10 +197,10 @@ if TASK_BACKEND == "rq":
             },
         }
     }
-    # rq's default worker forks a process for every job: isolation for long jobs, tens
-    # of milliseconds each for short ones. GONGZHI_RQ_WORKER_CLASS=rq.worker.SimpleWorker
-    # runs jobs in the worker itself, as the database queue does (docs/performance.md).
-    RQ = {"WORKER_CLASS": os.environ.get("GONGZHI_RQ_WORKER_CLASS", "rq.worker.Worker")}
+    # Jobs run in the worker process, as on the database queue: rq's default Worker forks
+    # a process per job, which made two workers 2.7 times slower on short tasks
+    # (docs/performance.md). GONGZHI_RQ_WORKER_CLASS=rq.worker.Worker isolates each job.
+    RQ = {"WORKER_CLASS": os.environ.get("GONGZHI_RQ_WORKER_CLASS", "rq.worker.SimpleWorker")}
 
 # Messages to phones go through an adapter; the console backend prints them and keeps
 # them in the outbox, so a demo or an intranet works without an SMS gateway.
