@@ -73,8 +73,10 @@ def run(backend: str, args) -> None:
     database_url, drop = fresh_database(args.database_url, workdir)
     env = {**os.environ, **production_environment(workdir, database_url)}
     env["TASK_BACKEND"] = "db" if backend == "db" else "rq"
-    if backend == "rq-simple":
-        env["GONGZHI_RQ_WORKER_CLASS"] = "rq.worker.SimpleWorker"
+    if backend != "db":
+        env["GONGZHI_RQ_WORKER_CLASS"] = (
+            "rq.worker.SimpleWorker" if backend == "rq-simple" else "rq.worker.Worker"
+        )
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
     if backend != "db":
         env["REDIS_URL"] = redis_url
@@ -142,7 +144,7 @@ def run(backend: str, args) -> None:
                 {
                     "pid": worker.pid,
                     "rss_mib": rss_mib(worker.pid),
-                    "children_rss_mib": [rss_mib(pid) for pid in kids],
+                    "children_rss_mib": [_rss_or_none(pid) for pid in kids],
                 }
             )
         emit(**context, figure="startup", value=round(first - spawned, 2), unit="s")
@@ -175,6 +177,14 @@ def run(backend: str, args) -> None:
             _clear_rq(redis_url)
         if drop:
             drop()
+
+
+def _rss_or_none(pid: int) -> float | None:
+    """A work horse may end between listing and reading it."""
+    try:
+        return rss_mib(pid)
+    except (OSError, RuntimeError):
+        return None
 
 
 def _sent(database_url: str) -> int:
