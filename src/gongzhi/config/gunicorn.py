@@ -30,3 +30,11 @@ logconfig_dict = {
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+
+def post_worker_init(worker):
+    """Each web worker loads the word lists a report needs before its first request; a
+    cold worker made the first reports wait 2–15 s under load (bench/intake_http.py)."""
+    from gongzhi.core.text import warm_up
+
+    warm_up()

@@ -25,6 +25,15 @@ def normalise(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip().lower()
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary and OpenCC's tables now (1–3 s), not during someone's first
+    report: gunicorn calls this in each web worker before it takes requests."""
+    import jieba
+
+    jieba.initialize()
+    _converter()
+
+
 def search_tokens(text: str) -> list[str]:
     """Words for search and similarity: jieba's segmentation of the normalised text."""
     import jieba  # loaded lazily: its dictionary takes a second to build
