@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := src tests bench conftest.py
 
-.PHONY: demo serve test test-suite test-e2e lint typecheck install assets translations clean
+.PHONY: demo serve test test-suite test-e2e lint typecheck install assets translations clean bench
 
 # The virtualenv, with the pinned versions of constraints.txt (reinstalled when either
 # file changes).
@@ -55,6 +55,10 @@ test-suite: install assets translations
 test-e2e: install assets translations
 	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -m e2e
+
+## make bench: the benchmark suite of docs/performance.md (BENCH_SCALE=quick for a short run)
+bench: install assets translations
+	bash bench/run
 
 ## make lint: ruff (check + format) and no model change without its migration
 lint: install
