@@ -12,13 +12,14 @@ of the role (full request: middleware, view, template or JSON), after warm-up re
 pages take turns round by round, so a busy machine slows them alike. Queries are counted
 with `CaptureQueriesContext` on the warm-up requests (the timed ones run without it).
 
-Baseline in the same run: the same pages on a small data set (built with
-`bench/dataset.py` on the same database engine, or `--baseline-url`) and `/healthz`, a
-view that does one `SELECT 1`. Without `--database-url` the large data set is built too
-(`--cases`, a fresh SQLite file). A database that already holds cases is only read (page
-visits write session rows, nothing else). One JSON line per figure; `--explain DIR` writes
-each page's queries and their plans (EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN
-QUERY PLAN on SQLite) to DIR.
+The CPU time of the request in this process is reported too (`cpu_p50`): on a busy
+machine it moves less than the wall clock. Baseline in the same run: the same pages on a
+small data set (built with `bench/dataset.py` on the same database engine, or
+`--baseline-url`) and `/healthz`, a view that does one `SELECT 1`. Without
+`--database-url` the large data set is built too (`--cases`, a fresh SQLite file). A
+database that already holds cases is only read (page visits write session rows, nothing
+else). One JSON line per figure; `--explain DIR` writes each page's queries and their plans
+(EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite) to DIR.
 """
 
 import argparse
@@ -218,6 +219,7 @@ class Page:
         self.target_ms, self.scope = target_ms, scope
         self.client = None
         self.times: list[float] = []
+        self.cpu: list[float] = []
         self.queries = 0
 
 
@@ -332,9 +334,10 @@ def _measure(pages: list[Page], args: argparse.Namespace, context: dict) -> None
             page.sql = [q["sql"] for q in captured.captured_queries]
     for _round in range(args.requests):
         for page in pages:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             page.client.get(page.path)
             page.times.append((time.perf_counter() - started) * 1000)
+            page.cpu.append((time.process_time() - cpu) * 1000)
     load = os.getloadavg()[0]
     for page in pages:
         times = sorted(page.times)
@@ -350,6 +353,9 @@ def _measure(pages: list[Page], args: argparse.Namespace, context: dict) -> None
         for figure, value, unit in (
             ("p50", statistics.median(times), "ms"),
             ("p95", times[max(0, round(0.95 * len(times)) - 1)], "ms"),
+            # This process's CPU time: less at the mercy of other jobs on a shared machine
+            # than the wall clock (PostgreSQL's own work is in its server process).
+            ("cpu_p50", statistics.median(page.cpu), "ms"),
             ("queries", page.queries, "queries"),
         ):
             print(
