@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 import rules
-from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from gongzhi.accounts.privacy import personal_data_read, phone_for_viewer
 from gongzhi.accounts.scopes import holds_role_over, scopes_with_roles, visible_places
 from gongzhi.core.clocks import ClockContext
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.queries import InSubquery
 from gongzhi.core.text import search_tokens
 from gongzhi.core.workdays import clock_context_for
 from gongzhi.places.models import CommunitySettings, Grid, Place, PlaceKind
@@ -161,50 +162,6 @@ def routing_input_for(*, category: Category, place: Place, at: datetime) -> Rout
 # --- visibility ---------------------------------------------------------------------------
 
 
-class _InSubquery(Func):
-    """`column IN (subquery)` that an index can serve inside an OR.
-
-    The visibility condition ORs several ways of seeing a case (its community, a handler
-    row, a report, a transfer). EXISTS in one of the branches makes PostgreSQL read every
-    case and SQLite scan the table; an IN list keeps each branch an index lookup: SQLite
-    unions them ("MULTI-INDEX OR"), and PostgreSQL, given `= ANY(ARRAY(subquery))` (the
-    subquery runs once, as an InitPlan), ORs their bitmap index scans (BitmapOr).
-    """
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, column: str, queryset: QuerySet) -> None:
-        # A model's default ordering would sort the subquery for nothing (and lead SQLite
-        # to walk the index that sorts instead of the one that filters); a slice needs it.
-        if not queryset.query.is_sliced:
-            queryset = queryset.order_by()
-        super().__init__(F(column), Subquery(queryset))
-
-    def _sides(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
-        column, column_params = compiler.compile(self.source_expressions[0])
-        values, values_params = compiler.compile(self.source_expressions[1])
-        return column, values, (*column_params, *values_params)
-
-    def as_sql(
-        self,
-        compiler: Any,
-        connection: Any,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, Any]:
-        column, values, params = self._sides(compiler)
-        return f"{column} IN {values}", params
-
-    def as_postgresql(
-        self, compiler: Any, connection: Any, **extra_context: Any
-    ) -> tuple[str, Any]:
-        column, values, params = self._sides(compiler)
-        return f"{column} = ANY(ARRAY{values})", params
-
-
 def _at_or_under(codes: Iterable[str], community_id: int | None) -> Q:
     """Cases at the places `codes` or anywhere under them, written so that the community
     column leads (every case index starts with it) and no join to places is needed: for
@@ -217,9 +174,9 @@ def _at_or_under(codes: Iterable[str], community_id: int | None) -> Q:
             under |= Q(code=code)
     if community_id is None:
         communities = Place.objects.filter(under, kind=PlaceKind.COMMUNITY)
-        return Q(_InSubquery("community_id", communities.values("pk")))
+        return Q(InSubquery("community_id", communities.values("pk")))
     places = Place.objects.filter(under, community_id=community_id)
-    return Q(community_id=community_id) & Q(_InSubquery("place_id", places.values("pk")))
+    return Q(community_id=community_id) & Q(InSubquery("place_id", places.values("pk")))
 
 
 def _under_place(place: Place) -> Q:
@@ -240,20 +197,20 @@ def _under_place(place: Place) -> Q:
 
 def _visible(user: Any) -> Q | None:
     """The cases `user` may see as a Q, or None for "all of them" (an administrator).
-    Every branch is an index lookup (see `_InSubquery`), so no page reads all cases."""
+    Every branch is an index lookup (see `InSubquery`), so no page reads all cases."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     condition = (
         Q(reporter=user)
         | Q(
-            _InSubquery(
+            InSubquery(
                 "pk",
                 Case.objects.filter(reporter=user, merged_into__isnull=False).values(
                     "merged_into_id"
                 ),
             )
         )
-        | Q(_InSubquery("pk", CaseHandler.objects.filter(user=user).values("case_id")))
+        | Q(InSubquery("pk", CaseHandler.objects.filter(user=user).values("case_id")))
         # Asked to take it over: they must read it to accept or refuse (`cases.view`).
         | Q(transfer_to=user)
     )
@@ -303,7 +260,7 @@ def cases_for(
         cases = cases.filter(
             Q(lead=assignee)
             | Q(
-                _InSubquery(
+                InSubquery(
                     "pk",
                     CaseHandler.objects.filter(user=assignee, is_active=True).values("case_id"),
                 )
@@ -337,7 +294,7 @@ def cases_page(cases: QuerySet[Case], *, offset: int, limit: int) -> QuerySet[Ca
     # The outer query has only the ids, as an array PostgreSQL knows to be short: with
     # `IN (subquery)`, or with the visibility conditions repeated, it joined every
     # matching row (or every case) before it looked at the ids.
-    page = Case.objects.filter(_InSubquery("pk", ids)).order_by(*cases.query.order_by)
+    page = Case.objects.filter(InSubquery("pk", ids)).order_by(*cases.query.order_by)
     page.query.select_related = cases.query.select_related
     return page
 

@@ -24,6 +24,7 @@ from gongzhi.accounts.scopes import scopes_with_roles, visible_places
 from gongzhi.accounts.selectors import residencies_for_verifier
 from gongzhi.cases.rules import ENTRY_ROLES
 from gongzhi.cases.selectors import WORKER_ROLES
+from gongzhi.core.queries import InSubquery
 from gongzhi.insights.selectors import AREA_KINDS, BOARD_ROLES
 from gongzhi.places.models import Cluster, CommunitySettings, Place, PlaceKind
 
@@ -91,10 +92,15 @@ def _places(user: Any) -> tuple[list[Place], list[Place]]:
     """In one query: the communities of the person's own dwellings and shops (a live claim
     or verified residency, a resident's or shop's role), and the places their board roles
     are held at (every district for an administrator)."""
+    # InSubquery, not pk__in=<subquery>: inside the OR, PostgreSQL would otherwise read
+    # every place (about 60 ms at a city's 200,000 places, on every page).
     homes = Q(
-        pk__in=Residency.objects.filter(
-            user=user, status__in=[ResidencyStatus.CLAIMED, ResidencyStatus.VERIFIED]
-        ).values("community_id")
+        InSubquery(
+            "pk",
+            Residency.objects.filter(
+                user=user, status__in=[ResidencyStatus.CLAIMED, ResidencyStatus.VERIFIED]
+            ).values("community_id"),
+        )
     ) | Q(
         pk__in=[
             scope.community_id

@@ -1,0 +1,52 @@
+"""Query expressions the ORM does not offer, for conditions that must stay index lookups
+at a city's scale (a million cases, hundreds of thousands of places)."""
+
+from typing import Any
+
+from django.db.models import BooleanField, F, Func, QuerySet, Subquery
+
+
+class InSubquery(Func):
+    """`column IN (subquery)` that an index can serve inside an OR.
+
+    The cases' visibility condition ORs several ways of seeing a case (its community, a
+    handler row, a report, a transfer); the page header ORs a person's homes and boards.
+    EXISTS — or a plain `IN (subquery)` on PostgreSQL, which hashes it — in one of the
+    branches makes the database read the whole table; this keeps each branch an index
+    lookup: SQLite
+    unions them ("MULTI-INDEX OR"), and PostgreSQL, given `= ANY(ARRAY(subquery))` (the
+    subquery runs once, as an InitPlan), ORs their bitmap index scans (BitmapOr).
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, queryset: QuerySet) -> None:
+        # A model's default ordering would sort the subquery for nothing (and lead SQLite
+        # to walk the index that sorts instead of the one that filters); a slice needs it.
+        if not queryset.query.is_sliced:
+            queryset = queryset.order_by()
+        super().__init__(F(column), Subquery(queryset))
+
+    def _sides(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
+        column, column_params = compiler.compile(self.source_expressions[0])
+        values, values_params = compiler.compile(self.source_expressions[1])
+        return column, values, (*column_params, *values_params)
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
+        column, values, params = self._sides(compiler)
+        return f"{column} IN {values}", params
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, Any]:
+        column, values, params = self._sides(compiler)
+        return f"{column} = ANY(ARRAY{values})", params
