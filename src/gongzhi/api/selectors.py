@@ -2,12 +2,9 @@
 the identifiers a program sends (a username, a place code) into records for the services.
 """
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from gongzhi.accounts.models import User
-from gongzhi.cases.models import Case
 from gongzhi.places.models import Place
 
 from .models import ApiToken
@@ -34,14 +31,3 @@ def place_for_report(*, code: str) -> Place | None:
     if not code:
         return None
     return Place.objects.filter(code=code, is_active=True).select_related("community").first()
-
-
-def case_reported_with_key(*, user: Any, channel: str, key: str) -> bool:
-    """Whether `user` already reported a case on `channel` with this idempotency key —
-    a retried request, answered 200 with that case instead of 201. `case_report` scopes
-    its keys to the person who entered the report, which is `entered_by`."""
-    key = (key or "").strip()[:100]
-    return (
-        bool(key)
-        and Case.objects.filter(entered_by=user, channel=channel, idempotency_key=key).exists()
-    )

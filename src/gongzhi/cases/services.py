@@ -255,7 +255,14 @@ def duty_rota_save(*, actor: Any, rota: DutyRota) -> DutyRota:
 # --- reporting ------------------------------------------------------------------------
 
 
-def case_report(
+def case_report(**report: Any) -> Case:
+    """Report a problem (`case_report_with_outcome`'s case, for callers that do not need to
+    tell a first report from a retry)."""
+    case, _created = case_report_with_outcome(**report)
+    return case
+
+
+def case_report_with_outcome(
     *,
     actor: User,
     place: Place,
@@ -270,9 +277,11 @@ def case_report(
     photos: Sequence[Any] = (),
     idempotency_key: str = "",
     jurisdiction: Place | None = None,
-) -> Case:
+) -> tuple[Case, bool]:
     """Report a problem: numbers the case, sets its deadlines from the category's policy,
-    routes it, stores alarms for warnings and supervision, and tells the handlers.
+    routes it, stores alarms for warnings and supervision, and tells the handlers. Answers
+    the case and whether this call created it (False: a retry with the same idempotency
+    key, answered with the case the first call created).
 
     Self-service channels (resident page, API, Open311) report as the signed-in person,
     where `rules.may_report_at` allows: staff anywhere their roles reach, anyone else
@@ -293,7 +302,7 @@ def case_report(
     if idempotency_key:
         existing = _case_for_key(scope, channel, idempotency_key)
         if existing is not None:
-            return existing
+            return existing, False
     community = place.community
     if place.kind not in REPORTABLE_KINDS or not place.is_active or community is None:
         raise ValidationFailed(_("请选择居民区内的具体地点。"), code="invalid_place")
@@ -428,9 +437,9 @@ def case_report(
         if idempotency_key:
             existing = _case_for_key(scope, channel, idempotency_key)
             if existing is not None:
-                return existing
+                return existing, False
         raise
-    return case
+    return case, True
 
 
 # --- the lifecycle ----------------------------------------------------------------------

@@ -51,6 +51,26 @@ def test_a_retried_report_with_the_same_key_creates_one_case(api, tree):
     assert Case.objects.count() == 2
 
 
+@pytest.mark.parametrize(
+    ("who", "extra"),
+    [
+        ("resident", {}),
+        ("worker", {"channel": "phone", "contact_name": "王阿姨", "contact_phone": "13900001111"}),
+    ],
+)
+def test_the_answer_to_a_report_is_the_case_as_reading_it_shows(api, tree, who, extra):
+    # A new case is answered from the objects the report holds, not read back: the answer
+    # must still be what the caller sees when they read the case — but for the contact,
+    # which only reading the case shows (and logs, for an unmasked phone).
+    caller = api(who)
+    payload = {"category": "street_light", "place": tree["dwelling"].code, "text": "路灯不亮"}
+    created = caller.post("/api/v1/cases", {**payload, **extra})
+    assert created.status_code == 201, created.json()
+    read = caller.get(f"/api/v1/cases/{created.json()['number']}")
+    assert created.json() == {**read.json(), "contact": None}
+    assert created["ETag"] == read["ETag"]
+
+
 def test_same_key_from_another_person_is_another_case(api, tree):
     payload = {"category": "street_light", "place": tree["dwelling"].code, "text": "路灯不亮"}
     mine = api("resident").post("/api/v1/cases", payload, HTTP_IDEMPOTENCY_KEY="k1")

@@ -428,9 +428,7 @@ def case_report(
     place = api_selectors.place_for_report(code=payload.place)
     if place is None:
         raise ValidationFailed(_("没有这个地点。"), code="unknown_place", field="place")
-    key = (idempotency_key or "").strip()
-    retried = api_selectors.case_reported_with_key(user=user, channel=payload.channel, key=key)
-    case = services.case_report(
+    case, created = services.case_report_with_outcome(
         actor=user,
         place=place,
         category=category,
@@ -440,9 +438,24 @@ def case_report(
         contact_phone=payload.contact_phone,
         is_anonymous=payload.is_anonymous,
         answers=payload.answers,
-        idempotency_key=key,
+        idempotency_key=idempotency_key or "",
     )
-    return Status(200 if retried else 201, _answer(request, response, case.number))
+    if not created:
+        return Status(200, _answer(request, response, case.number))
+    # A new case is answered from the objects the report holds, as the report left it:
+    # reading it back through `case_get` cost a fifth of the request.
+    response["ETag"] = f'"{case.version}"'
+    return Status(201, _detail(user, _times_in_utc(case), with_contact=False))
+
+
+def _times_in_utc(case: Case) -> Case:
+    """The case's times in UTC, as reading it back gives them (the clocks compute deadlines
+    in the community's time zone): the same answer whichever way the case was loaded."""
+    for field in case._meta.concrete_fields:
+        value = getattr(case, field.attname)
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            setattr(case, field.attname, value.astimezone(UTC))
+    return case
 
 
 class CaseFilters(Schema):
