@@ -453,6 +453,8 @@ def setup_django(database_url: str) -> None:
 
     if settings.configured:
         raise RuntimeError("Django is already set up; call generate() instead")
+    if database_url.startswith("postgres"):
+        _create_postgres_database(database_url)
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.config.settings.dev")
     if str(ROOT / "src") not in sys.path:
@@ -461,6 +463,18 @@ def setup_django(database_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def _create_postgres_database(url: str) -> None:
+    """Create the PostgreSQL database `url` names if it does not exist yet (a new machine,
+    or `bench/run` after dropping it to rebuild)."""
+    import psycopg
+
+    base, _slash, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(
