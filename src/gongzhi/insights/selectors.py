@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import SUPERVISOR_ROLES, Role
 from gongzhi.accounts.scopes import holds_role_over, visible_places
-from gongzhi.cases.models import Case
 from gongzhi.cases.selectors import RateFigures, case_rates_for, cases_for
 from gongzhi.cases.states import CaseState
 from gongzhi.core.errors import NotFound, ValidationFailed
@@ -208,9 +207,18 @@ def community_board_for(*, user: Any, community: Place, now: datetime) -> Commun
     ]
 
     in_community = cases_for(user=user, place=community, now=now)
-    counts = in_community.order_by().aggregate(
-        new_today=Count("pk", filter=Q(reported_at__gte=today.start, reported_at__lt=today.end)),
-        new_this_week=Count("pk", filter=Q(reported_at__gte=week.start, reported_at__lt=week.end)),
+    # Today lies inside this week: the week's cases, grouped by category and place, give
+    # the new-case counts, the top categories and the top buildings in one query over the
+    # (community, reported_at) index. Counted over the whole community instead, the
+    # counts read the community's entire history.
+    this_week = in_community.filter(reported_at__gte=week.start, reported_at__lt=week.end)
+    week_rows = list(
+        this_week.order_by()
+        .values_list("category_id", "category__name", "place__code")
+        .annotate(
+            n=Count("pk"),
+            today=Count("pk", filter=Q(reported_at__gte=today.start, reported_at__lt=today.end)),
+        )
     )
     overdue_now = cases_for(user=user, place=community, overdue=True, now=now).count()
     state_counts = dict(
@@ -219,17 +227,16 @@ def community_board_for(*, user: Any, community: Place, now: datetime) -> Commun
         .values_list("state")
         .annotate(n=Count("pk"))
     )
-    this_week = cases_for(
-        user=user, place=community, reported_from=week.start, reported_to=week.end, now=now
+    buildings, outside = _tally_buildings(
+        [(code, n) for _category, _name, code, n, _today in week_rows], community
     )
-    buildings, outside = _tally_buildings(this_week, community)
     return CommunityBoard(
         community=community,
         now=now,
         today=today,
         week=week,
-        new_today=counts["new_today"],
-        new_this_week=counts["new_this_week"],
+        new_today=sum(row[4] for row in week_rows),
+        new_this_week=sum(row[3] for row in week_rows),
         overdue_now=overdue_now,
         by_state=[
             Tally(key=state, label=str(CaseState(state).label), count=state_counts.get(state, 0))
@@ -238,27 +245,30 @@ def community_board_for(*, user: Any, community: Place, now: datetime) -> Commun
         rates_today=Rates.of(today_figures),
         rates_week=trend[-1].rates,
         trend=trend,
-        top_categories=_tally_categories(this_week),
+        top_categories=_tally_categories(
+            [(category, name, n) for category, name, _code, n, _today in week_rows]
+        ),
         top_buildings=buildings,
         outside_buildings=outside,
     )
 
 
-def _tally_categories(cases: QuerySet[Case]) -> list[Tally]:
-    rows = (
-        cases.order_by()
-        .values("category_id", "category__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "category__name")[:TOP_COUNT]
-    )
-    return [Tally(key=str(r["category_id"]), label=r["category__name"], count=r["n"]) for r in rows]
+def _tally_categories(per_category: list[tuple[int, str, int]]) -> list[Tally]:
+    """The largest categories among (category id, name, cases) rows, ties by name."""
+    totals: dict[tuple[int, str], int] = defaultdict(int)
+    for category, name, n in per_category:
+        totals[category, name] += n
+    largest = sorted(totals.items(), key=lambda item: (-item[1], item[0][1], item[0][0]))
+    return [
+        Tally(key=str(category), label=name, count=n) for (category, name), n in largest[:TOP_COUNT]
+    ]
 
 
-def _tally_buildings(cases: QuerySet[Case], community: Place) -> tuple[list[Tally], int]:
-    """Cases per building (a dwelling's, an entrance's, a shop's in it), and how many were
-    at no building. A building always hangs under an estate under the community (the
-    tree's shape), so its code is the community's code and two more segments."""
-    per_place = cases.order_by().values_list("place__code").annotate(n=Count("pk"))
+def _tally_buildings(per_place: list[tuple[str, int]], community: Place) -> tuple[list[Tally], int]:
+    """Cases per building (a dwelling's, an entrance's, a shop's in it) from (place code,
+    cases) rows, and how many were at no building. A building always hangs under an
+    estate under the community (the tree's shape), so its code is the community's code
+    and two more segments."""
     depth = len(community.code.split("-")) + 2
     per_prefix: dict[str, int] = defaultdict(int)
     total = 0
@@ -397,9 +407,6 @@ def area_table_for(
         kind=place.kind,
         code=place.code,
         communities=communities,
-        rates_place=place,
-        cases=cases_for(user=user, place=place, now=now),
-        overdue=cases_for(user=user, place=place, overdue=True, now=now),
         now=now,
         sort=sort,
         period=period,
@@ -416,16 +423,12 @@ def cluster_table_for(
     )
     if not communities:
         raise NotFound()
-    ids = [c.pk for c in communities]
     return _table(
         user=user,
         title=cluster.name,
         kind="cluster",
         code=cluster.code,
         communities=communities,
-        rates_place=None,
-        cases=cases_for(user=user, now=now).filter(community_id__in=ids),
-        overdue=cases_for(user=user, overdue=True, now=now).filter(community_id__in=ids),
         now=now,
         sort=sort,
         period=period,
@@ -439,9 +442,6 @@ def _table(
     kind: str,
     code: str,
     communities: list[Place],
-    rates_place: Place | None,
-    cases: QuerySet[Case],
-    overdue: QuerySet[Case],
     now: datetime,
     sort: str,
     period: str,
@@ -457,22 +457,32 @@ def _table(
         following = (first + timedelta(days=32)).replace(day=1)
         span = _period(first, (following - first).days)
         period_name = _("本月")
+    # The rows' communities by id, not as a subquery under the area: PostgreSQL then
+    # knows how many cases they hold.
+    ids = [c.pk for c in communities]
     rates = case_rates_for(
         user=user,
         start=span.start,
         end=span.end,
-        place=rates_place,
+        communities=communities,
         breakdown="community",
         now=now,
     )
     figures = {row.key: row.figures for row in rates.breakdown}
     reported = dict(
-        cases.filter(reported_at__gte=span.start, reported_at__lt=span.end)
+        cases_for(user=user, reported_from=span.start, reported_to=span.end, now=now)
+        .filter(community_id__in=ids)
         .order_by()
         .values_list("community_id")
         .annotate(n=Count("pk"))
     )
-    late = dict(overdue.order_by().values_list("community_id").annotate(n=Count("pk")))
+    late = dict(
+        cases_for(user=user, overdue=True, now=now)
+        .filter(community_id__in=ids)
+        .order_by()
+        .values_list("community_id")
+        .annotate(n=Count("pk"))
+    )
     rows = [
         AreaRow(
             code=c.code,
@@ -484,14 +494,13 @@ def _table(
         )
         for c in communities
     ]
-    ids = {c.pk for c in communities}
     total = AreaRow(
         code=code,
         name=_("合计"),
         parent_name="",
         cases=sum(r.cases for r in rows),
         overdue=sum(r.overdue for r in rows),
-        rates=Rates.of(sum((f for k, f in figures.items() if k in ids), RateFigures())),
+        rates=Rates.of(sum(figures.values(), RateFigures())),
     )
     sort = _normalise_sort(sort)
     return AreaTable(

@@ -7,7 +7,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from gongzhi.cases.services import case_respond
+from gongzhi.cases.services import case_exclude_from_rates, case_respond
 from gongzhi.core.errors import NotFound
 from gongzhi.insights.selectors import (
     Rate,
@@ -80,6 +80,22 @@ def test_the_trend_has_eight_weeks_from_monday_with_each_case_in_its_week(
     assert by_week[date(2026, 11, 9)].reported == 0
     assert by_week[date(2026, 11, 9)].response.percent is None
     assert board.trend[-1].rates == board.rates_week
+
+
+def test_a_case_left_out_of_the_rates_takes_its_follow_up_with_it(week, tree, people):
+    with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
+        case_exclude_from_rates(actor=people["secretary"], case=week["a"], reason="测试数据")
+    rates = community_board_for(
+        user=people["secretary"], community=tree["community"], now=NOW
+    ).rates_week
+    assert (rates.reported, rates.excluded) == (4, 1)
+    # a's answer was the resolved and satisfied one; only b's (neither) is left.
+    assert (fraction(rates.resolution), fraction(rates.satisfaction)) == ("0/1", "0/1")
+    table = area_table_for(user=people["supervisor"], place=tree["subdistrict"], now=NOW)
+    mine = next(r for r in table.rows if r.code == tree["community"].code)
+    assert fraction(mine.rates.resolution) == "0/1"
+    assert mine.cases == 5  # the table's count is of every case reported, excluded or not
+    assert fraction(table.total.rates.satisfaction) == "0/1"
 
 
 @pytest.mark.parametrize(
