@@ -11,7 +11,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import DomainError, NotFound
@@ -44,12 +47,36 @@ def add_service_error(form: forms.Form, error: DomainError) -> None:
 # --- inbox ---------------------------------------------------------------------------------
 
 
+class FlatSelect(forms.Select):
+    """A select of plain options written in Python: the same markup as `forms.Select`
+    without a template per option. The inbox's area filter lists a subdistrict's every
+    community and grid (about 80 options), and its three selects took some 7 ms a page
+    through the widget templates."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>\n{}\n</select>', name, flatatt(widget["attrs"]), options
+        )
+
+
 class InboxFilterForm(forms.Form):
     """The inbox filters, read from the query string (a GET form that works without JS)."""
 
-    state = forms.ChoiceField(label=_("状态"), required=False)
-    category = forms.ChoiceField(label=_("类别"), required=False)
-    area = forms.ChoiceField(label=_("居民区/网格"), required=False)
+    state = forms.ChoiceField(label=_("状态"), required=False, widget=FlatSelect)
+    category = forms.ChoiceField(label=_("类别"), required=False, widget=FlatSelect)
+    area = forms.ChoiceField(label=_("居民区/网格"), required=False, widget=FlatSelect)
     place = forms.CharField(
         label=_("地点"),
         required=False,

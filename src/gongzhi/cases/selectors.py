@@ -284,9 +284,73 @@ def cases_for(
     )
 
 
-def cases_page(cases: QuerySet[Case], *, offset: int, limit: int) -> QuerySet[Case]:
+# The columns a listed case is shown with, for `cases_page`: a case row has some fifty
+# columns (the report's text three times over, its answers as JSON, two dozen instants)
+# and each joined place, category and person their own; decoding them all was most of
+# the time of a list at a city's scale (about 260 objects and 960 instants a page).
+# `LIST_COLUMNS`: what the API's case summary says of a case.
+LIST_COLUMNS = (
+    "number",
+    "state",
+    "channel",
+    "text",
+    "reported_at",
+    "responded_at",
+    "completed_at",
+    "closed_at",
+    "response_due_at",
+    "response_due_estimated",
+    "completion_due_at",
+    "completion_due_estimated",
+    "next_due_at",
+    "overdue_at",
+    "supervised_at",
+    "reopen_count",
+    "version",
+    "category__code",
+    "category__name",
+    "place__code",
+    "place__name",
+    "place__kind",
+    "community__code",
+    "community__name",
+    "community__kind",
+    "lead__name",
+    "lead__username",
+)
+# `INBOX_COLUMNS`: what an inbox row shows — number, category, place (its path up to the
+# community, `accounts.selectors.place_label`), state, lead — and what its countdown is
+# computed from (`cases.views.worker.countdown_for`, the community's service window).
+_PLACE_PATH = ("place", "place__parent", "place__parent__parent", "place__parent__parent__parent")
+INBOX_COLUMNS = (
+    "number",
+    "state",
+    "next_due_at",
+    "response_clock",
+    "response_target",
+    "response_due_at",
+    "response_due_estimated",
+    "completion_clock",
+    "completion_target",
+    "completion_due_at",
+    "completion_due_estimated",
+    "paused_at",
+    "category__name",
+    *(f"{node}__{column}" for node in _PLACE_PATH for column in ("name", "kind")),
+    "place__parent__parent__parent__parent__kind",
+    "community__settings__service_start",
+    "community__settings__service_end",
+    "lead__name",
+    "lead__username",
+)
+
+
+def cases_page(
+    cases: QuerySet[Case], *, offset: int, limit: int, columns: Iterable[str] = ()
+) -> QuerySet[Case]:
     """One page of `cases` (from `cases_for` or `inbox_for`), in their order, with what
-    they join. The page's ids are chosen first on the case table alone (its indexes, its
+    they join — only the `columns` named (`LIST_COLUMNS`, `INBOX_COLUMNS`) when given.
+    The page's ids are chosen first on the case table alone (its indexes, its
     ORDER BY ... LIMIT), and only those rows are joined to their places, category and
     people: joined first, a supervisor's hundreds of open cases were each joined to five
     levels of places before all but one page of them were thrown away."""
@@ -296,7 +360,8 @@ def cases_page(cases: QuerySet[Case], *, offset: int, limit: int) -> QuerySet[Ca
     # matching row (or every case) before it looked at the ids.
     page = Case.objects.filter(InSubquery("pk", ids)).order_by(*cases.query.order_by)
     page.query.select_related = cases.query.select_related
-    return page
+    columns = tuple(columns)
+    return page.only(*columns) if columns else page
 
 
 def case_get(*, user: Any, number: str) -> Case:
@@ -853,6 +918,10 @@ def case_page_for(*, user: Any, number: str) -> str:
 
 def inbox_communities_for(*, user: Any) -> QuerySet[Place]:
     """The communities the user's worker roles reach as a whole (the inbox's area filter)."""
+    scopes = scopes_with_roles(user, WORKER_ROLES) if user.is_authenticated else []
+    if scopes and all(scope.grid_id is not None for scope in scopes):
+        # A grid reaches buildings, never a whole community: no query for none.
+        return Place.objects.none()
     # Communities share one depth, so this is code order; ordered by the code alone,
     # SQLite walked the code index of every place in the city (a LIKE per place) to
     # skip a sort of a few rows.
@@ -860,6 +929,8 @@ def inbox_communities_for(*, user: Any) -> QuerySet[Place]:
         visible_places(user, WORKER_ROLES)
         .filter(kind=PlaceKind.COMMUNITY)
         .order_by("depth", "code")
+        # What the filter shows and filters by (`_under_place`).
+        .only("code", "name", "kind", "community")
     )
 
 
@@ -875,6 +946,7 @@ def inbox_grids_for(*, user: Any) -> QuerySet[Grid]:
     return (
         Grid.objects.filter(buildings__in=buildings)
         .select_related("community")
+        .only("code", "name", "community__code", "community__name")
         .distinct()
         .order_by("community__code", "code")
     )

@@ -536,7 +536,9 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters]):
         reported_from=_aware(filters.reported_from),
         reported_to=_aware(filters.reported_to),
     )
-    page = selectors.cases_page(cases, offset=filters.offset, limit=filters.limit)
+    page = selectors.cases_page(
+        cases, offset=filters.offset, limit=filters.limit, columns=selectors.LIST_COLUMNS
+    )
     return {
         "count": cases.count(),
         "limit": filters.limit,

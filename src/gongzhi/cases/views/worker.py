@@ -73,6 +73,7 @@ from ..forms_worker import (
 from ..models import Case, Category, Channel, HandlerKind, PhotoKind
 from ..rules import ENTRY_ROLES
 from ..selectors import (
+    INBOX_COLUMNS,
     WORKER_ROLES,
     case_actions_for,
     case_clock_contexts,
@@ -256,6 +257,7 @@ def _is_htmx(request) -> bool:
 class InboxRow:
     case: Case
     place: str
+    state_label: str
     countdown: Countdown
 
 
@@ -277,13 +279,22 @@ def inbox(request):
     cases, note = _filtered(user, form.cleaned_data, communities, grids, now)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(
-        cases_page(cases, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        cases_page(
+            cases,
+            offset=(page.number - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            columns=INBOX_COLUMNS,
+        )
     )
     contexts = case_clock_contexts(cases=page.object_list)
+    # Each state's label once: `get_state_display` rebuilds the choices (translating
+    # every label) for each row.
+    state_labels = {state.value: str(state.label) for state in CaseState}
     rows = [
         InboxRow(
             case=case,
             place=place_label(case.place),
+            state_label=state_labels.get(case.state, case.state),
             countdown=countdown_for(case, now=now, ctx=contexts[case.community_id]),
         )
         for case in page.object_list
