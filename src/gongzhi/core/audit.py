@@ -24,6 +24,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from .bulk import insert_rows
 from .models import AuditChainHead, AuditEvent
 
 # The one head row every append locks.
@@ -39,7 +40,7 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event for `obj`; `actor` may be None for the system itself."""
-    return _append([_event(actor=actor, verb=verb, obj=obj, before=before, after=after)])[0]
+    return _append(_event(actor=actor, verb=verb, obj=obj, before=before, after=after))
 
 
 def audit_record_many(
@@ -47,19 +48,37 @@ def audit_record_many(
     actor: Any,
     verb: str,
     changes: Iterable[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]],
-) -> list[AuditEvent]:
-    """Append one audit event per (obj, before, after), inserted in bulk.
+) -> int:
+    """Append one audit event per (obj, before, after), inserted in bulk; returns how many.
 
     For services that write many rows in one go (the roster import): each object still
     gets its own event, found by its type and id like any other, at a constant number of
     queries instead of one per row.
     """
-    at = timezone.now()
-    return _append(
-        [
-            _event(actor=actor, verb=verb, obj=obj, before=before, after=after, at=at)
-            for obj, before, after in changes
-        ]
+    return _append_many(
+        actor=actor,
+        verb=verb,
+        changes=[
+            (obj._meta.label_lower, str(obj.pk), before, after) for obj, before, after in changes
+        ],
+    )
+
+
+def audit_record_by_id(
+    *,
+    actor: Any,
+    verb: str,
+    model: type[models.Model],
+    changes: Iterable[tuple[Any, dict[str, Any] | None, dict[str, Any] | None]],
+) -> int:
+    """`audit_record_many` for objects of `model` known by their primary key alone:
+    (pk, before, after). The events are the same; no model instance is needed (the clock
+    checker reads its cases as plain values, thousands a minute)."""
+    object_type = model._meta.label_lower
+    return _append_many(
+        actor=actor,
+        verb=verb,
+        changes=[(object_type, str(pk), before, after) for pk, before, after in changes],
     )
 
 
@@ -83,9 +102,28 @@ def event_hash(
     integers (PostgreSQL's jsonb gives `1e20` back as an integer, so the hash must not
     depend on which one was stored).
     """
+    return _digest(prev_hash, _instant(at), actor_id, verb, object_type, object_id, before, after)
+
+
+def _instant(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:23] + "Z"
+
+
+def _digest(
+    prev_hash: str,
+    instant: str,
+    actor_id: int | None,
+    verb: str,
+    object_type: str,
+    object_id: str,
+    before: Any,
+    after: Any,
+) -> str:
+    # `event_hash` with the time already written out: an append of many events at one
+    # moment writes it once.
     payload = [
         prev_hash,
-        at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:23] + "Z",
+        instant,
         actor_id,
         verb,
         object_type,
@@ -214,52 +252,87 @@ def _event(
     obj: models.Model,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-    at: datetime | None = None,
 ) -> AuditEvent:
-    at = at or timezone.now()
     return AuditEvent(
-        # to the millisecond, as the hash takes it
-        at=at.replace(microsecond=at.microsecond // 1000 * 1000),
+        at=_to_millisecond(timezone.now()),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         verb=verb,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
-        # Stored as the database will give it back, so the hash written now is the hash
-        # `verify` recomputes later (tuple → list, non-string keys → strings).
-        before=json.loads(json.dumps(_jsonable(before or {}))),
-        after=json.loads(json.dumps(_jsonable(after or {}))),
+        before=_stored(before),
+        after=_stored(after),
     )
 
 
-def _append(events: list[AuditEvent]) -> list[AuditEvent]:
-    if not events:
-        return events
+def _to_millisecond(at: datetime) -> datetime:
+    # as the hash takes it
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def _stored(values: dict[str, Any] | None) -> dict[str, Any]:
+    # Stored as the database will give it back, so the hash written now is the hash
+    # `verify` recomputes later (tuple → list, non-string keys → strings).
+    if not values:
+        return {}
+    return json.loads(json.dumps(_jsonable(values)))
+
+
+def _append(event: AuditEvent) -> AuditEvent:
     # No savepoint: an append that fails fails the service's whole transaction anyway.
     with transaction.atomic(savepoint=False):
         head = _locked_head("default", AuditChainHead)
-        prev = head.last_hash
-        for event in events:
-            event.prev_hash = prev
-            event.hash = event_hash(
-                prev_hash=prev,
-                at=event.at,
-                actor_id=event.actor_id,
-                verb=event.verb,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                before=event.before,
-                after=event.after,
-            )
-            prev = event.hash
-        if len(events) == 1:
-            events[0].save()
-        else:
-            events = AuditEvent.objects.bulk_create(events, batch_size=1000)
-        last = events[-1]
-        head.last_id, head.last_hash, head.last_at = last.pk, last.hash, last.at
-        head.length += len(events)
+        event.prev_hash = head.last_hash
+        event.hash = event_hash(
+            prev_hash=event.prev_hash,
+            at=event.at,
+            actor_id=event.actor_id,
+            verb=event.verb,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            before=event.before,
+            after=event.after,
+        )
+        event.save()
+        head.last_id, head.last_hash, head.last_at = event.pk, event.hash, event.at
+        head.length += 1
         head.save(update_fields=["last_id", "last_hash", "last_at", "length"])
-    return events
+    return event
+
+
+def _append_many(
+    *,
+    actor: Any,
+    verb: str,
+    changes: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]],
+) -> int:
+    """Chain and insert events of one actor, verb and moment: (object_type, object_id,
+    before, after) each, as plain rows (`core.bulk.insert_rows`) — the chain is the same
+    as one `audit_record` after another."""
+    if not changes:
+        return 0
+    at = _to_millisecond(timezone.now())
+    instant = _instant(at)
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    stored = [(kind, pk, _stored(before), _stored(after)) for kind, pk, before, after in changes]
+    with transaction.atomic(savepoint=False):
+        head = _locked_head("default", AuditChainHead)
+        prev = head.last_hash
+        rows = []
+        for object_type, object_id, before, after in stored:
+            digest = _digest(prev, instant, actor_id, verb, object_type, object_id, before, after)
+            rows.append((object_type, object_id, before, after, prev, digest))
+            prev = digest
+        # Ids grow in the order the rows are inserted, which is the chain's order.
+        ids = insert_rows(
+            AuditEvent,
+            ["object_type", "object_id", "before", "after", "prev_hash", "hash"],
+            rows,
+            shared={"at": at, "actor_id": actor_id, "verb": verb},
+        )
+        head.last_id, head.last_hash, head.last_at = max(ids), prev, at
+        head.length += len(rows)
+        head.save(update_fields=["last_id", "last_hash", "last_at", "length"])
+    return len(rows)
 
 
 def _locked_head(using: str, head_model: type[models.Model]) -> Any:

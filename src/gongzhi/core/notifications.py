@@ -5,26 +5,29 @@ background task after the transaction commits, so a failing gateway never rolls 
 change it reports, and a retry never sends twice (`dedupe_key`).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
 
+from .bulk import insert_rows
 from .channels import enabled_channels
 from .models import Notification, NotificationChannel
 
 
 @dataclass(frozen=True)
 class Message:
-    """One message for `notify_many`: the same text to each of `recipient_ids`."""
+    """One message for `notify_many`: the same text to each of `recipient_ids`, about the
+    object `object_type` (a model's `label_lower`) `object_id`, if any."""
 
     recipient_ids: Sequence[int]
     verb: str
     title: str
     body: str = ""
     link: str = ""
-    obj: models.Model | None = None
+    object_type: str = ""
+    object_id: str = ""
     dedupe_key: str = ""
 
 
@@ -45,55 +48,31 @@ def notify(
     the same key), so callers can tell a first send from a repeat. Channels this
     installation does not use (`channels.enabled_channels`) are skipped.
     """
-    ids = [recipient.pk for recipient in recipients if recipient is not None]
     message = Message(
-        recipient_ids=ids,
+        recipient_ids=[recipient.pk for recipient in recipients if recipient is not None],
         verb=verb,
         title=title,
         body=body,
         link=link,
-        obj=obj,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
         dedupe_key=dedupe_key,
     )
-    return notify_many([message], channels=channels)
-
-
-def notify_many(
-    messages: Iterable[Message],
-    *,
-    channels: Iterable[str] = (NotificationChannel.IN_APP,),
-) -> list[Notification]:
-    """`notify` for many messages at once, at a constant number of queries: one lookup of
-    the keys already used, one bulk insert, one delivery task for the outbound rows.
-
-    Same rules as `notify`: one row per recipient and channel, none for a recipient
-    already notified under the message's `dedupe_key`; returns the rows created.
-    """
-    enabled = enabled_channels()
-    channels = [channel for channel in channels if channel in enabled]
-    messages = list(messages)
-    keys = {m.dedupe_key for m in messages if m.dedupe_key}
-    taken: set[tuple[int, str, str]] = set()
-    if keys and channels:
+    channels = _enabled(channels)
+    taken: set[tuple[int, str]] = set()
+    if dedupe_key and channels:
         taken = set(
-            Notification.objects.filter(dedupe_key__in=keys, channel__in=channels).values_list(
-                "recipient_id", "channel", "dedupe_key"
-            )
+            Notification.objects.filter(
+                dedupe_key=dedupe_key,
+                channel__in=channels,
+                recipient_id__in=message.recipient_ids,
+            ).values_list("recipient_id", "channel")
         )
-    rows: list[Notification] = []
-    for message in messages:
-        seen: set[int] = set()
-        for recipient_id in message.recipient_ids:
-            if recipient_id is None or recipient_id in seen:
-                continue
-            seen.add(recipient_id)
-            for channel in channels:
-                if message.dedupe_key:
-                    key = (recipient_id, channel, message.dedupe_key)
-                    if key in taken:
-                        continue
-                    taken.add(key)
-                rows.append(_row(message, recipient_id, channel))
+    rows = [
+        Notification(**dict(zip(_COLUMNS, _values(message, recipient_id, channel), strict=True)))
+        for recipient_id, channel in _addressees(message, channels)
+        if (recipient_id, channel) not in taken
+    ]
     if not rows:
         return []
     try:
@@ -102,24 +81,78 @@ def notify_many(
     except IntegrityError:
         # Someone else queued one of these keys meanwhile: row by row, skipping theirs.
         created = _create_one_by_one(rows)
-    outbound = [n.pk for n in created if n.channel != NotificationChannel.IN_APP]
-    if outbound:
-        transaction.on_commit(lambda: _enqueue_delivery(outbound))
+    _deliver_after_commit([n.pk for n in created if n.channel != NotificationChannel.IN_APP])
     return created
 
 
-def _row(message: Message, recipient_id: int, channel: str) -> Notification:
-    obj = message.obj
-    return Notification(
-        recipient_id=recipient_id,
-        channel=channel,
-        dedupe_key=message.dedupe_key,
-        verb=message.verb,
-        title=str(message.title)[:200],
-        body=str(message.body),
-        link=message.link,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
+def notify_many(
+    messages: Iterable[Message],
+    *,
+    channels: Iterable[str] = (NotificationChannel.IN_APP,),
+) -> int:
+    """`notify` for many messages at once (the clock checker's thousands of notices):
+    the same rows, written by multi-row INSERTs without a model instance each; returns how
+    many rows were queued.
+
+    A row whose recipient, channel and `dedupe_key` are already queued — by an earlier
+    run, or by another writer meanwhile — is left out by the unique constraint itself
+    (`ON CONFLICT DO NOTHING`), so no lookup precedes the insert.
+    """
+    channels = _enabled(channels)
+    rows: dict[str, list[tuple]] = {channel: [] for channel in channels}
+    for message in messages:
+        for recipient_id, channel in _addressees(message, channels):
+            rows[channel].append(_values(message, recipient_id, channel))
+    queued = 0
+    for channel, same in rows.items():
+        ids = insert_rows(Notification, _COLUMNS, same, skip_conflicts=True)
+        queued += len(ids)
+        if channel != NotificationChannel.IN_APP:
+            _deliver_after_commit(ids)
+    return queued
+
+
+def _enabled(channels: Iterable[str]) -> list[str]:
+    enabled = enabled_channels()
+    return [channel for channel in channels if channel in enabled]
+
+
+def _addressees(message: Message, channels: list[str]) -> Iterator[tuple[int, str]]:
+    """(recipient, channel) pairs of a message: each recipient once, None left out."""
+    seen: set[int] = set()
+    for recipient_id in message.recipient_ids:
+        if recipient_id is None or recipient_id in seen:
+            continue
+        seen.add(recipient_id)
+        for channel in channels:
+            yield recipient_id, channel
+
+
+# What a message puts in each of its rows, in the order `_values` gives them.
+_COLUMNS = (
+    "recipient_id",
+    "channel",
+    "dedupe_key",
+    "verb",
+    "title",
+    "body",
+    "link",
+    "object_type",
+    "object_id",
+)
+
+
+def _values(message: Message, recipient_id: int, channel: str) -> tuple:
+    return (
+        recipient_id,
+        channel,
+        message.dedupe_key,
+        message.verb,
+        str(message.title)[:200],
+        str(message.body),
+        message.link,
+        message.object_type,
+        message.object_id,
     )
 
 
@@ -143,6 +176,11 @@ def _create_one_by_one(rows: list[Notification]) -> list[Notification]:
         if was_created:
             created.append(saved)
     return created
+
+
+def _deliver_after_commit(notification_ids: list[int]) -> None:
+    if notification_ids:
+        transaction.on_commit(lambda: _enqueue_delivery(notification_ids))
 
 
 def _enqueue_delivery(notification_ids: list[int]) -> None:
