@@ -12,13 +12,15 @@ Who sees which cases:
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import rules
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -658,6 +660,7 @@ def case_rates_for(
     communities: Iterable[Place] | None = None,
     category: Category | None = None,
     bucket: str | None = None,
+    splits: Sequence[datetime] | None = None,
     breakdown: str | None = None,
     now: datetime | None = None,
 ) -> CaseRates:
@@ -674,9 +677,11 @@ def case_rates_for(
     Cases merged into another are counted once, as the case they joined; cases excluded
     with an audited reason (`case_exclude_from_rates`) are left out and counted apart.
     `place` keeps the cases at or under one place, `communities` those of the communities
-    given (a supervisor's table). `bucket` (day / week / month) adds a series over time,
-    `breakdown` (category / community) a row per group. Individual workers are never
-    ranked.
+    given (a supervisor's table). `bucket` (day / week / month) adds a series over time;
+    `splits`, instants inside (start, end) in ascending order, instead cut the range into
+    the periods they begin (a board's weeks, and its today), each keyed by its first local
+    day. `breakdown` (category / community) adds a row per group. Individual workers are
+    never ranked.
     """
     if bucket is not None and bucket not in BUCKETS:
         raise ValidationFailed(_("统计周期须为日、周或月。"), code="invalid_bucket")
@@ -695,14 +700,23 @@ def case_rates_for(
         exclusion=F("rate_exclusion__pk"), done_at=Coalesce("completed_at", "topic_at")
     )
     counted = Q(exclusion__isnull=True)
-    group: list[str] = []
+    period_of: Callable[[str], Any] | None = None
+    key_of: Callable[[Any], date] = _bucket_key
     if bucket:
+        period_of = BUCKETS[bucket]
+    elif splits is not None:
+        period_of = partial(_period_index, splits=splits)
+        key_of = {
+            i: timezone.localdate(first) for i, first in enumerate([start, *splits])
+        }.__getitem__
+    group: list[str] = []
+    if period_of is not None:
         group.append("period")
     if breakdown:
         group.append(f"{breakdown}_id")
 
-    if bucket:
-        reported = reported.annotate(period=BUCKETS[bucket]("reported_at"))
+    if period_of is not None:
+        reported = reported.annotate(period=period_of("reported_at"))
     not_declined = ~Q(state=CaseState.DECLINED)
     case_rows = _grouped(
         reported,
@@ -736,8 +750,8 @@ def case_rates_for(
         recorded_at__lt=end,
     ).exclude(Exists(RateExclusion.objects.filter(case=OuterRef("case_id"))))
     follow_group = ["period" if g == "period" else f"case__{g}" for g in group]
-    if bucket:
-        answers = answers.annotate(period=BUCKETS[bucket]("recorded_at"))
+    if period_of is not None:
+        answers = answers.annotate(period=period_of("recorded_at"))
     answered = Q(outcome=FollowUpOutcome.ANSWERED)
     follow_rows = _grouped(
         answers,
@@ -755,10 +769,10 @@ def case_rates_for(
 
     cells: dict[tuple[Any, ...], RateFigures] = defaultdict(RateFigures)
     for row in case_rows:
-        key = tuple(_bucket_key(row[g]) if g == "period" else row[g] for g in group)
+        key = tuple(key_of(row[g]) if g == "period" else row[g] for g in group)
         cells[key] = cells[key] + RateFigures(**{k: v for k, v in row.items() if k not in group})
     for row in follow_rows:
-        key = tuple(_bucket_key(row[g]) if g == "period" else row[g] for g in follow_group)
+        key = tuple(key_of(row[g]) if g == "period" else row[g] for g in follow_group)
         cells[key] = cells[key] + RateFigures(
             **{k: v for k, v in row.items() if k not in follow_group}
         )
@@ -767,7 +781,7 @@ def case_rates_for(
     series: dict[date, RateFigures] = defaultdict(RateFigures)
     by_group: dict[int, RateFigures] = defaultdict(RateFigures)
     for key, figures in cells.items():
-        if bucket:
+        if period_of is not None:
             series[key[0]] = series[key[0]] + figures
         if breakdown:
             by_group[key[-1]] = by_group[key[-1]] + figures
@@ -824,6 +838,17 @@ def _rate_scope(
     for scope in scopes:
         condition |= _at_or_under(scope.place_codes, scope.community_id)
     return Case.objects.filter(condition & wanted)
+
+
+def _period_index(field: str, *, splits: Sequence[datetime]) -> SqlCase:
+    """Which of the periods begun by `splits` a row's `field` falls in (0: before the
+    first split), as plain comparisons: truncating to a local day called a Python function
+    for every row on SQLite."""
+    return SqlCase(
+        *(When(**{f"{field}__lt": split}, then=Value(i)) for i, split in enumerate(splits)),
+        default=Value(len(splits)),
+        output_field=IntegerField(),
+    )
 
 
 def _bucket_key(value: datetime | date) -> date:

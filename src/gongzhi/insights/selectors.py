@@ -178,7 +178,8 @@ def community_board_for(*, user: Any, community: Place, now: datetime) -> Commun
     and this week's top categories and buildings. NotFound for a user who may not read it.
 
     A fixed number of queries whatever the size of the community: the rates come as one
-    series of days over the eight weeks (today and this week are sums of its days).
+    series over the eight weeks, cut at each Monday and around today (this week is the sum
+    of its pieces).
     """
     if not _may_read(user, community):
         raise NotFound()
@@ -187,12 +188,14 @@ def community_board_for(*, user: Any, community: Place, now: datetime) -> Commun
     week = _period(_week_of(local_today), 7)
     trend_start = week.first_day - timedelta(weeks=TREND_WEEKS - 1)
 
+    mondays = [_midnight(trend_start + timedelta(weeks=n)) for n in range(1, TREND_WEEKS)]
+    splits = sorted({*mondays, today.start, today.end} - {week.end})
     rates = case_rates_for(
         user=user,
         start=_midnight(trend_start),
         end=week.end,
         place=community,
-        bucket="day",
+        splits=splits,
         now=now,
     )
     per_week: dict[date, RateFigures] = defaultdict(RateFigures)

@@ -4,11 +4,12 @@ Every figure on a board links to the inbox filtered to the cases behind it; the 
 query parameters are named here once (see `cases.forms_worker.InboxFilterForm`).
 """
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.formats import number_format
 
 from gongzhi.insights.selectors import Period, Rate
@@ -36,7 +37,14 @@ def inbox_url(
         params["reported_from"] = period.first_day.isoformat()
         params["reported_to"] = period.last_day.isoformat()
     params.update({name: value for name, value in filters.items() if value not in (None, "")})
-    return f"{reverse('cases_worker:inbox')}?{urlencode(params)}"
+    return f"{_inbox_path(get_script_prefix())}?{urlencode(params)}"
+
+
+@lru_cache(maxsize=8)
+def _inbox_path(script_prefix: str) -> str:
+    """The inbox's path under a script prefix: the URLconf does not change while the
+    process runs, and a board links to it some seventy times."""
+    return reverse("cases_worker:inbox")
 
 
 @register.filter

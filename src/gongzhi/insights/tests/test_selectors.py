@@ -82,6 +82,17 @@ def test_the_trend_has_eight_weeks_from_monday_with_each_case_in_its_week(
     assert board.trend[-1].rates == board.rates_week
 
 
+@pytest.mark.parametrize(("day", "reported_today"), [(23, 4), (25, 1), (29, 0)])
+def test_today_is_counted_inside_its_week_on_any_day(week, tree, people, day, reported_today):
+    # Monday (a-d reported), Wednesday (e), Sunday (nothing): today at either end of a week.
+    board = community_board_for(
+        user=people["secretary"], community=tree["community"], now=at(2026, 11, day, 23, 30)
+    )
+    assert board.rates_today.reported == reported_today
+    assert board.rates_week.reported == 5
+    assert [p.rates.reported for p in board.trend] == [0] * 7 + [5]
+
+
 def test_a_case_left_out_of_the_rates_takes_its_follow_up_with_it(week, tree, people):
     with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
         case_exclude_from_rates(actor=people["secretary"], case=week["a"], reason="测试数据")
