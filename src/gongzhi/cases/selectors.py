@@ -286,10 +286,10 @@ def cases_for(
     )
 
 
-# The columns a listed case is shown with, for `cases_page`: a case row has some fifty
-# columns (the report's text three times over, its answers as JSON, two dozen instants)
-# and each joined place, category and person their own; decoding them all was most of
-# the time of a list at a city's scale (about 260 objects and 960 instants a page).
+# The columns a listed case is shown with, for `cases_page`: a case row has 57 columns
+# (the report's text three times over, its answers as JSON, 18 instants) and each joined
+# place, category and person their own; decoding them all was a large part of a list's
+# time at a city's scale (about 260 objects and 960 instants a page).
 # `LIST_COLUMNS`: what the API's case summary says of a case.
 LIST_COLUMNS = (
     "number",
