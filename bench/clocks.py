@@ -16,8 +16,11 @@ Figures (JSON lines):
   scan_pending        the same question without the partial index (counting every pending
                       alarm): the baseline the index is measured against;
   work_off_due        `--due` alarms made due (a mix of warning 80 %, overdue 100 %,
-                      supervision 200 %), worked off by `check_clocks` runs of 1,000 until
-                      none is left: seconds, alarms/s, SQL queries and notifications per alarm;
+                      supervision 200 %), worked off by `check_clocks` runs until none is
+                      left (a run fires 1,000 at a time and keeps going while it finds full
+                      runs, up to 30 s): seconds, alarms/s, SQL queries and notifications per
+                      alarm, and the CPU seconds of this process and, on a local PostgreSQL,
+                      of its server process (what a noisy machine does not inflate);
   helpdesk_escalate   with --peer: django-helpdesk's `escalate_tickets` measured by
                       /work/shared/peers/helpdesk_bench.sh on --peer-tickets tickets with
                       --due due (or read from an earlier run's results.jsonl with
@@ -115,7 +118,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def measure(args, stats: dict, context: dict, workdir: Path) -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
     engine = context["database"]
+    # As `gongzhi worker` does at start: the first reverse() would import the URLconf.
+    import_module(settings.ROOT_URLCONF)
     check_nothing_due(args.checks, context)
     explain_pending(context)
     work_off_due(args.due, context)
@@ -454,8 +463,9 @@ def work_off_due(due: int, context: dict) -> None:
     counter = QueryCounter()
     runs = 0
     fired = {"warning": 0, "overdue": 0, "supervision": 0}
+    server_cpu = _server_cpu_seconds()
     with connection.execute_wrapper(counter):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         while True:
             result = check_clocks.call()
             runs += 1
@@ -463,7 +473,9 @@ def work_off_due(due: int, context: dict) -> None:
                 break
             for level, n in result.items():
                 fired[level] += n
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if server_cpu is not None:
+        server_cpu = _server_cpu_seconds() - server_cpu
     total = sum(fired.values())
     made = Notification.objects.count() - notifications
     _last_work_off.update({"seconds": seconds, "fired": total})
@@ -477,10 +489,28 @@ def work_off_due(due: int, context: dict) -> None:
         ms_per_alarm=round(1000 * seconds / total, 2),
         queries_per_alarm=round(counter.n / total, 1),
         notifications=made,
+        cpu_s=round(cpu, 2),
+        server_cpu_s=None if server_cpu is None else round(server_cpu, 2),
         target_s=10,
         met=seconds <= 10,
         **context,
     )
+
+
+def _server_cpu_seconds() -> float | None:
+    """CPU seconds of this connection's PostgreSQL server process, if it runs here."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _p95(values: list[float]) -> float:

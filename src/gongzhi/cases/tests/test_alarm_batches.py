@@ -4,6 +4,7 @@ notices and audit event, written in bulk."""
 import time_machine
 from django.urls import resolve
 
+from gongzhi.cases import tasks
 from gongzhi.cases.models import Case, CaseEvent, ClockAlarm, EventKind
 from gongzhi.cases.services import clock_alarms_fire
 from gongzhi.core.audit import audit_chain_verify
@@ -92,3 +93,16 @@ def test_a_notice_already_queued_for_an_alarm_is_not_queued_again(report, people
     assert Notification.objects.filter(dedupe_key=key, recipient=people["secretary"]).count() == 1
     assert case.events.filter(kind=EventKind.OVERDUE).count() == 1
     assert Case.objects.get(pk=case.pk).overdue_at == at(2026, 11, 27, 9, 16)
+
+
+def test_one_check_works_off_a_backlog_larger_than_a_run(report, monkeypatch):
+    """After downtime a check does not stop at one run's worth and leave the rest for the
+    next minute: it keeps going while it finds full runs."""
+    monkeypatch.setattr(tasks, "ALARMS_PER_RUN", 2)
+    with time_machine.travel(REPORTED, tick=False):
+        for n in range(3):
+            report(text=f"路灯不亮 {n}")
+    with time_machine.travel(at(2026, 11, 27, 9, 16), tick=False):
+        assert tasks.check_clocks.call() == {"warning": 3, "overdue": 3, "supervision": 0}
+        assert tasks.check_clocks.call() == {"warning": 0, "overdue": 0, "supervision": 0}
+    assert ClockAlarm.objects.filter(fired_at__isnull=False).count() == 6

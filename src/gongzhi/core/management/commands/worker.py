@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from importlib import import_module
 
 from django.conf import settings
 from django.core.management import call_command
@@ -102,6 +103,9 @@ class Command(BaseCommand):
 
     def handle(self, *, interval: float, verbosity: int, **options):
         tasks = load_periodic_tasks(PERIODIC_TASKS)
+        # The URLconf is imported by a process's first reverse() (1–2 s): now, not in the
+        # first clock check after a restart, whose notices link to their cases.
+        import_module(settings.ROOT_URLCONF)
         stop = threading.Event()
         if tasks:
             ticker = Ticker(PERIODIC_TASKS, start=time.monotonic())
