@@ -10,7 +10,7 @@ filters, each localised and escaped on its own).
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -22,7 +22,7 @@ _PAUSED_ICON = "Ⅱ"
 @register.simple_tag
 def countdown(countdown) -> SafeString:
     if countdown.level == "none":
-        return format_html('<span class="muted">—</span>')
+        return mark_safe('<span class="muted">—</span>')
     due = timezone.localtime(countdown.due_at)
     estimated = (
         format_html(
