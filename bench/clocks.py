@@ -18,7 +18,7 @@ Figures (JSON lines):
   work_off_due        `--due` alarms made due (a mix of warning 80 %, overdue 100 %,
                       supervision 200 %), worked off by `check_clocks` runs until none is
                       left (a run fires 1,000 at a time and keeps going while it finds full
-                      runs, up to 30 s): seconds, alarms/s, SQL queries and notifications per
+                      runs, up to 8 s): seconds, alarms/s, SQL queries and notifications per
                       alarm, and the CPU seconds of this process and, on a local PostgreSQL,
                       of its server process (what a noisy machine does not inflate);
   helpdesk_escalate   with --peer: django-helpdesk's `escalate_tickets` measured by

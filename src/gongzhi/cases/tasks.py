@@ -15,8 +15,10 @@ from .services import cases_close_unanswered, clock_alarms_fire
 ALARMS_PER_RUN = 1000
 # A check keeps going while it finds full runs of alarms due (a restart after downtime, a
 # burst), so a backlog is worked off at once rather than a thousand a minute; after this
-# long it stops and leaves the worker to its other tasks until the next tick.
-BACKLOG_SECONDS = 30.0
+# long it stops until the next tick. Kept under SQLite's busy timeout (10 s): its batches
+# follow each other within milliseconds, and a report waiting for the write lock between
+# them must not be refused.
+BACKLOG_SECONDS = 8.0
 
 
 @task()
