@@ -711,7 +711,11 @@ class _PostgresWriter(_Writer):
         self.connection.commit()
         self.connection.set_autocommit(True)
         with self.connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            # VACUUM as well as ANALYZE: a city's database is vacuumed by autovacuum, so
+            # its tables have their visibility maps (index-only counts) and hint bits; a
+            # fresh load has neither, and the first reads would write 4 GB of hint bits.
+            # 15 s at 1 M cases.
+            cursor.execute("VACUUM (ANALYZE)")
 
     def abort(self) -> None:
         self.connection.rollback()
