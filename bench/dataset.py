@@ -2268,6 +2268,7 @@ class _Generator:
                 (
                     fu_id,
                     case_id,
+                    com.pk,
                     dt(t),
                     by,
                     method,
@@ -2612,6 +2613,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "cases_followup": (
         "id",
         "case_id",
+        "community_id",
         "recorded_at",
         "recorded_by_id",
         "method",

@@ -9,6 +9,7 @@ import pytest
 from bench.dataset import generate
 from django.apps import apps
 from django.db import connection
+from django.db.models import F
 
 from gongzhi.accounts.models import User
 from gongzhi.cases.models import (
@@ -79,6 +80,7 @@ def test_generated_city_works_with_the_real_services():
         assert case.lead_id is not None
     assert FollowUp.objects.filter(case__state="closed").count() >= states["closed"]
     assert not FollowUp.objects.filter(case__state__in=OPEN_STATES).exists()
+    assert not FollowUp.objects.exclude(community=F("case__community")).exists()
 
     # Deadlines and alarms are the policy's, on the real clocks; open cases have pending
     # alarms, and nothing is due at the generation time.

@@ -688,7 +688,8 @@ def case_rates_for(
     if breakdown is not None and breakdown not in BREAKDOWNS:
         raise ValidationFailed(_("分组方式无效。"), code="invalid_breakdown")
     now = now or timezone.now()
-    scoped = _rate_scope(user, place, None if communities is None else list(communities))
+    communities = None if communities is None else list(communities)
+    scoped = _rate_scope(user, place, communities)
     if scoped is None:
         return CaseRates(total=RateFigures())
     if category is not None:
@@ -749,7 +750,14 @@ def case_rates_for(
         recorded_at__gte=start,
         recorded_at__lt=end,
     ).exclude(Exists(RateExclusion.objects.filter(case=OuterRef("case_id"))))
-    follow_group = ["period" if g == "period" else f"case__{g}" for g in group]
+    asked = _communities_asked(place, communities)
+    if asked is not None:
+        # A follow-up carries its case's community, so this only repeats the scope; but
+        # the period's follow-ups then come from the (community, recorded_at) index,
+        # about 250 for a community's eight weeks, where PostgreSQL read the whole city's
+        # (100,000 at a million cases) and joined them to the community's cases.
+        answers = answers.filter(community_id__in=asked)
+    follow_group = [g if g in ("period", "community_id") else f"case__{g}" for g in group]
     if period_of is not None:
         answers = answers.annotate(period=period_of("recorded_at"))
     answered = Q(outcome=FollowUpOutcome.ANSWERED)
@@ -838,6 +846,19 @@ def _rate_scope(
     for scope in scopes:
         condition |= _at_or_under(scope.place_codes, scope.community_id)
     return Case.objects.filter(condition & wanted)
+
+
+def _communities_asked(place: Place | None, communities: list[Place] | None) -> list[int] | None:
+    """The ids of the communities holding every case asked for, when known without a
+    query: those given, or the community of the place (a community is its own); None for
+    a subdistrict, a district or no place."""
+    if communities is not None:
+        return [c.pk for c in communities]
+    if place is not None and place.kind == PlaceKind.COMMUNITY:
+        return [place.pk]
+    if place is not None and place.community_id is not None:
+        return [place.community_id]
+    return None
 
 
 def _period_index(field: str, *, splits: Sequence[datetime]) -> SqlCase:

@@ -693,6 +693,7 @@ def case_follow_up(
         next_state(c.state, CaseAction.FOLLOW_UP)
         follow_up = FollowUp.objects.create(
             case=c,
+            community_id=c.community_id,
             recorded_at=now,
             recorded_by=actor,
             method=method,
@@ -1401,6 +1402,7 @@ def cases_close_unanswered(*, now: datetime | None = None, limit: int = 500) -> 
             before = _snapshot(c)
             FollowUp.objects.create(
                 case=c,
+                community_id=c.community_id,
                 recorded_at=now,
                 method=FollowUpMethod.SYSTEM,
                 outcome=FollowUpOutcome.NO_ANSWER,

@@ -193,3 +193,23 @@ def test_no_answer_after_three_days_closes_without_counting_as_satisfied(complet
     event = completed.events.get(kind=EventKind.NO_ANSWER)
     assert (event.from_state, event.to_state, event.is_public) == ("completed", "closed", True)
     assert "不计为已解决或满意" in event.note
+
+
+def test_a_follow_up_carries_its_cases_community(completed, people, tree):
+    # The rates count a community's follow-ups by this copy of the case's community.
+    with time_machine.travel(at(2026, 11, 27, 15, 0), tick=False) as clock:
+        case = case_follow_up(
+            actor=people["worker"],
+            case=completed,
+            resolved=False,
+            satisfaction="unsatisfied",
+            method="phone",
+        )
+        case = case_complete(actor=people["grid_worker"], case=case, note="更换了整套灯具")
+        clock.move_to(at(2026, 12, 1, 16, 0))
+        assert cases_close_unanswered() == 1
+    rows = list(FollowUp.objects.filter(case=case).order_by("round"))
+    assert [(r.outcome, r.community_id) for r in rows] == [
+        (FollowUpOutcome.ANSWERED, tree["community"].pk),
+        (FollowUpOutcome.NO_ANSWER, tree["community"].pk),
+    ]

@@ -7,7 +7,14 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from gongzhi.cases.services import case_exclude_from_rates, case_respond
+from gongzhi.cases.selectors import case_rates_for
+from gongzhi.cases.services import (
+    case_complete,
+    case_exclude_from_rates,
+    case_follow_up,
+    case_respond,
+    case_start,
+)
 from gongzhi.core.errors import NotFound
 from gongzhi.insights.selectors import (
     Rate,
@@ -107,6 +114,38 @@ def test_a_case_left_out_of_the_rates_takes_its_follow_up_with_it(week, tree, pe
     assert fraction(mine.rates.resolution) == "0/1"
     assert mine.cases == 5  # the table's count is of every case reported, excluded or not
     assert fraction(table.total.rates.satisfaction) == "0/1"
+
+
+def test_each_community_counts_its_own_follow_ups(week, tree, people):
+    elsewhere = week["elsewhere"]
+    with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False) as clock:
+        case = case_respond(actor=elsewhere.lead, case=elsewhere)
+        case = case_start(actor=case.lead, case=case)
+        case = case_complete(actor=case.lead, case=case, note="换了灯泡")
+        clock.move_to(at(2026, 11, 24, 12, 0))
+        case_follow_up(actor=case.reporter, case=case, resolved=True, satisfaction="satisfied")
+    mine = community_board_for(
+        user=people["secretary"], community=tree["community"], now=NOW
+    ).rates_week
+    assert (fraction(mine.resolution), fraction(mine.satisfaction)) == ("1/2", "1/2")
+    theirs = community_board_for(
+        user=people["supervisor"], community=tree["other_community"], now=NOW
+    ).rates_week
+    assert (fraction(theirs.resolution), fraction(theirs.satisfaction)) == ("1/1", "1/1")
+    table = area_table_for(user=people["supervisor"], place=tree["subdistrict"], now=NOW)
+    rows = {r.name: r for r in table.rows}
+    assert fraction(rows["虹桥新城居民区"].rates.resolution) == "1/2"
+    assert fraction(rows["另一居民区"].rates.resolution) == "1/1"
+    assert fraction(table.total.rates.satisfaction) == "2/3"
+    # The subdistrict's own figures, follow-ups matched to their cases, agree.
+    whole = case_rates_for(
+        user=people["supervisor"],
+        start=table.period.start,
+        end=table.period.end,
+        place=tree["subdistrict"],
+        now=NOW,
+    ).total
+    assert (whole.follow_ups_answered, whole.resolved, whole.satisfied) == (3, 2, 2)
 
 
 @pytest.mark.parametrize(
