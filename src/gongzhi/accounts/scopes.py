@@ -7,6 +7,8 @@ Selectors build their filters from `place_filter`, predicates ask `holds_role_ov
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from django.db.models import Q
 
@@ -32,40 +34,44 @@ class Scope:
 
 
 def scopes_for(user: User) -> list[Scope]:
-    """The user's active role scopes, computed once per request (cached on the user)."""
+    """The user's active role scopes, computed once per request (cached on the user).
+
+    One query of plain values: a row per assignment, or per building of an assignment's
+    grid (a grid worker's grid has dozens; only their codes are needed, not a `Place`
+    each, nor a second query to prefetch them)."""
     if not user.is_authenticated:
         return []
     cached = getattr(user, "_gongzhi_scopes", None)
     if cached is not None:
         return cached
-    scopes: list[Scope] = []
-    assignments = (
+    rows = (
         RoleAssignment.objects.active()
         .filter(user=user)
-        .select_related("place", "grid")
-        .prefetch_related("grid__buildings")
+        .order_by("pk", "grid__buildings__code")
+        .values_list(
+            "pk",
+            "role",
+            "place_id",
+            "place__code",
+            "place__community_id",
+            "grid_id",
+            "grid__community_id",
+            "grid__buildings__code",
+        )
     )
-    for assignment in assignments:
-        if assignment.grid_id:
-            codes = tuple(b.code for b in assignment.grid.buildings.all())
-            scopes.append(
-                Scope(
-                    assignment.role,
-                    codes,
-                    community_id=assignment.grid.community_id,
-                    grid_id=assignment.grid_id,
-                )
-            )
-        elif assignment.place_id:
-            scopes.append(
-                Scope(
-                    assignment.role,
-                    (assignment.place.code,),
-                    community_id=assignment.place.community_id,
-                )
-            )
-        elif assignment.role == Role.ADMINISTRATOR:
-            scopes.append(Scope(assignment.role, (), everywhere=True))
+    scopes: list[Scope] = []
+    for _pk, group in groupby(rows, key=itemgetter(0)):
+        assignment = list(group)
+        _, role, place_id, place_code, place_community_id, grid_id, grid_community_id, _ = (
+            assignment[0]
+        )
+        if grid_id:
+            codes = tuple(row[-1] for row in assignment if row[-1] is not None)
+            scopes.append(Scope(role, codes, community_id=grid_community_id, grid_id=grid_id))
+        elif place_id:
+            scopes.append(Scope(role, (place_code,), community_id=place_community_id))
+        elif role == Role.ADMINISTRATOR:
+            scopes.append(Scope(role, (), everywhere=True))
     if user.is_superuser and not any(s.everywhere for s in scopes):
         scopes.append(Scope(Role.ADMINISTRATOR, (), everywhere=True))
     user._gongzhi_scopes = scopes  # type: ignore[attr-defined]
