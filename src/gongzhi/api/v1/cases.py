@@ -43,26 +43,26 @@ from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.ratelimit import report_rate_limit
 from gongzhi.places.selectors import place_get
 
-from .schemas import BodyIn, Page, PlaceRef, label_of
+from .schemas import Answer, BodyIn, Page, PlaceRef, label_of
 
 router = Router(tags=["cases"])
 
 # --- answers ------------------------------------------------------------------------------
 
 
-class CategoryRef(Schema):
+class CategoryRef(Answer):
     code: str
     name: str
 
 
-class PersonRef(Schema):
+class PersonRef(Answer):
     """人员 / A person, by id and display name."""
 
     id: int
     name: str
 
 
-class CaseSummaryOut(Schema):
+class CaseSummaryOut(Answer):
     """诉求摘要 / A case as listed."""
 
     number: str = Field(description="诉求编号 / case number, e.g. HQXC-20261127-0007")
