@@ -8,7 +8,7 @@ State Council publishes them), and past the years the package knows, Monday–Fr
 marked `known=False` so the deadlines built on it are shown as estimated.
 """
 
-from datetime import date, datetime, time
+from datetime import MAXYEAR, MINYEAR, date, datetime, time
 from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ DEFAULT_SERVICE_WINDOW = (time(8, 0), time(20, 0))
 
 
 class WorkdayCalendar:
-    """Answers `day_info` for one computation, reading the overrides of a year in one query.
+    """Answers `day_info` for one computation, reading the overrides in one query.
 
     It is a snapshot: build a new one (through `clock_context_for`) for each request or
     batch, so an override an administrator saves is seen by the next computation in every
@@ -38,15 +38,28 @@ class WorkdayCalendar:
     def __call__(self, day: date) -> DayInfo:
         overrides = self._overrides.get(day.year)
         if overrides is None:
-            overrides = dict(
-                WorkdayOverride.objects.filter(date__year=day.year).values_list(
-                    "date", "is_workday"
-                )
-            )
-            self._overrides[day.year] = overrides
+            self._read_years_around(day.year)
+            overrides = self._overrides[day.year]
         if day in overrides:
             return DayInfo(is_workday=overrides[day], known=True)
         return package_day_info(day)
+
+    def _read_years_around(self, year: int) -> None:
+        """The overrides of `year` and of the years either side, in one query: deadlines
+        and countdowns near the turn of the year reach into the next one (a list page in
+        December would otherwise pay a second query)."""
+        years = [
+            y
+            for y in (year - 1, year, year + 1)
+            if MINYEAR <= y <= MAXYEAR and y not in self._overrides
+        ]
+        for y in years:
+            self._overrides[y] = {}
+        rows = WorkdayOverride.objects.filter(
+            date__gte=date(years[0], 1, 1), date__lte=date(years[-1], 12, 31)
+        ).values_list("date", "is_workday")
+        for day, is_workday in rows:
+            self._overrides[day.year][day] = is_workday
 
 
 @lru_cache(maxsize=4096)

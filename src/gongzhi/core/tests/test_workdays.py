@@ -46,13 +46,26 @@ def test_an_override_for_an_unknown_year_makes_the_deadline_exact(db):
     assert due.estimated is True  # the weekend days are still only a guess
 
 
-def test_a_whole_deadline_reads_overrides_in_one_query_per_year(db, django_assert_num_queries):
+def test_a_whole_deadline_reads_the_overrides_in_one_query(db, django_assert_num_queries):
     ctx = clock_context_for(None)
     duration = target_duration(30, "days", "working", ctx)
     start = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
-    with django_assert_num_queries(2):  # 2026 and 2027
+    with django_assert_num_queries(1):  # 2025–2027 at once
         due = deadline_after(start, duration, "working", ctx)
     assert due.due_at.year == 2027
+
+
+def test_one_calendar_sees_the_overrides_of_the_years_either_side(db, django_assert_num_queries):
+    WorkdayOverride.objects.create(date=date(2025, 12, 31), is_workday=False, note="停水停工")
+    WorkdayOverride.objects.create(date=date(2027, 1, 4), is_workday=False, note="春运调整")
+    WorkdayOverride.objects.create(date=date(2028, 1, 3), is_workday=False, note="不读")
+    calendar = clock_context_for(None).day_info
+    with django_assert_num_queries(1):
+        assert calendar(date(2026, 12, 31)) == DayInfo(is_workday=True, known=True)
+        assert calendar(date(2027, 1, 4)) == DayInfo(is_workday=False, known=True)
+        assert calendar(date(2025, 12, 31)) == DayInfo(is_workday=False, known=True)
+    with django_assert_num_queries(1):  # 2028 is read when first asked (with 2029)
+        assert calendar(date(2028, 1, 3)) == DayInfo(is_workday=False, known=True)
 
 
 def test_a_new_context_sees_an_override_saved_after_the_previous_one(db):
