@@ -6,12 +6,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django import forms
+from django.template import Context, Template
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongzhi.accounts.models import PersonalDataAccess
-from gongzhi.cases.models import Case, CaseHandler, CasePhoto, RateExclusion
+from gongzhi.accounts.models import PersonalDataAccess, User
+from gongzhi.cases.forms_worker import InboxFilterForm
+from gongzhi.cases.models import Case, CaseHandler, CasePhoto, Category, RateExclusion
 from gongzhi.cases.services import (
     case_complete,
     case_pause,
@@ -20,9 +23,11 @@ from gongzhi.cases.services import (
     case_start,
     case_transfer,
 )
-from gongzhi.cases.views.worker import countdown_for, duration_text
+from gongzhi.cases.templatetags.inbox_rows import case_links
+from gongzhi.cases.views.worker import InboxRow, countdown_for, duration_text
 from gongzhi.core.clocks import ClockKind
 from gongzhi.core.workdays import clock_context_for
+from gongzhi.places.models import Place, PlaceKind
 
 from .conftest import at, png
 
@@ -186,6 +191,80 @@ def test_the_htmx_refresh_returns_the_table_alone_with_its_filters(client, repor
     assert 'hx-trigger="every 30s, refresh"' in html
     assert 'hx-get="/work/?overdue=on"' in html
     assert "<html" not in html
+
+
+def test_an_inbox_row_names_its_lead_or_says_there_is_none_and_escapes_what_was_typed():
+    category = Category(name="路灯<不亮>")
+    place = Place(name="1号楼 & 2号楼", kind=PlaceKind.BUILDING)
+    led = unsaved_case(
+        number="HQXC-20261127-0001",
+        category=category,
+        place=place,
+        lead=User(username="w1", name="王<伟>"),
+    )
+    alone = unsaved_case(number="HQXC-20261127-0002", category=category, place=place)
+    now = at(2026, 11, 27, 9, 5)
+    rows = [
+        InboxRow(
+            case=case,
+            place=label,
+            state_label="已上报",
+            countdown=countdown_for(case, now=now, ctx=CALENDAR),
+        )
+        for case, label in ((led, ""), (alone, "甲苑 1号楼"))
+    ]
+    html = Template(
+        "{% load inbox_rows %}{% inbox_rows rows '编号' '类别' '地点' '状态' '主办人' '时限' %}"
+    ).render(Context({"rows": rows}))
+    first, second = html.split("<tr ")[1:]
+    assert first.startswith('class="level-ok">')
+    assert '<a href="/work/cases/HQXC-20261127-0001/">HQXC-20261127-0001</a>' in first
+    assert '<td data-label="类别">路灯&lt;不亮&gt;</td>' in first
+    # the place's path when there is one, else its own name
+    assert '<td data-label="地点">1号楼 &amp; 2号楼</td>' in first
+    assert '<td data-label="地点">甲苑 1号楼</td>' in second
+    assert '<span class="state state-reported">已上报</span>' in first
+    assert '<td data-label="主办人">王&lt;伟&gt;</td>' in first
+    assert '<td data-label="主办人"><span class="muted">未分派</span></td>' in second
+    assert '<td data-label="时限"><div class="countdown countdown-ok">' in first
+
+
+@pytest.mark.parametrize("number", ["HQXC-20261127-0001", "C0001 20261127-0001", "甲%1?#"])
+def test_an_inbox_row_links_its_case_as_reverse_would(number):
+    assert case_links()(number) == reverse("cases_worker:case", args=[number])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"place": "<b>\"&'", "mine": "on", "overdue": "on", "reported_from": "2026-11-01"},
+        {"state": "all", "area": "p:甲<1>"},
+    ],
+)
+def test_the_inbox_filters_write_their_inputs_as_django_would(data):
+    community = Place(code="甲<1>", name="甲&乙居民区", kind=PlaceKind.COMMUNITY)
+    form = InboxFilterForm(data, communities=[community])
+    form.is_valid()
+    stock = {
+        "place": forms.TextInput,
+        "mine": forms.CheckboxInput,
+        "overdue": forms.CheckboxInput,
+        "reported_from": forms.DateInput,
+        "reported_to": forms.DateInput,
+    }
+    for name, widget in stock.items():
+        ours = form.fields[name].widget
+        django_wrote = form[name].as_widget(
+            widget=widget(attrs={"type": ours.input_type, **ours.attrs})
+        )
+        assert str(form[name]) == django_wrote
+    assert form["mine"].widget_type == "checkbox"
+    # the selects as Django's, but for the line breaks between the options
+    for name in ("state", "category", "area"):
+        django_wrote = form[name].as_widget(widget=forms.Select(choices=form.fields[name].choices))
+        assert str(form[name]).replace("\n", "") == re.sub(r">\s+<", "><", django_wrote)
 
 
 @pytest.fixture
