@@ -20,6 +20,8 @@ class InSubquery(Func):
 
     conditional = True
     output_field = BooleanField()
+    # Set on a resolved copy whose subquery does not refer to the query around it.
+    _resolved_alone = False
 
     def __init__(self, column: str, queryset: QuerySet) -> None:
         # A model's default ordering would sort the subquery for nothing (and lead SQLite
@@ -27,6 +29,26 @@ class InSubquery(Func):
         if not queryset.query.is_sliced:
             queryset = queryset.order_by()
         super().__init__(F(column), Subquery(queryset))
+
+    def resolve_expression(
+        self,
+        query: Any = None,
+        allow_joins: bool = True,
+        reuse: Any = None,
+        summarize: bool = False,
+        for_save: bool = False,
+    ) -> "InSubquery":
+        # In a WHERE, a condition is wrapped in a lookup (`= True`) that resolves its left
+        # side again each time the query is compiled (`Lookup.process_lhs`): for this
+        # expression that cloned and resolved the whole subquery again — the count, the
+        # page and the page's id subquery each did it for every way of seeing a case, a
+        # third of a list's SQL compilation. A subquery that does not refer to the query
+        # around it resolves to the same thing every time, so once is enough.
+        if self._resolved_alone:
+            return self
+        resolved = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        resolved._resolved_alone = not resolved.source_expressions[1].get_external_cols()
+        return resolved
 
     def _sides(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
         column, column_params = compiler.compile(self.source_expressions[0])
