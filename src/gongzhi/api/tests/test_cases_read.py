@@ -338,3 +338,15 @@ def test_the_list_costs_the_same_queries_for_more_cases(api, report):
     with CaptureQueriesContext(connection) as many:
         assert caller.get("/api/v1/cases").json()["count"] == 5
     assert len(many) == len(few)
+
+
+def test_a_listed_case_says_what_its_detail_says(api, report, people):
+    answered = report(text="路灯不亮")
+    case_respond(actor=people["grid_worker"], case=answered)
+    report(code="litter", text="垃圾堆在门口")
+    caller = api("worker")
+    items = caller.get("/api/v1/cases").json()["items"]
+    assert len(items) == 2
+    for item in items:
+        detail = caller.get(f"/api/v1/cases/{item['number']}").json()
+        assert item == {key: detail[key] for key in item}
