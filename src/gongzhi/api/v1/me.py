@@ -58,15 +58,30 @@ class MeOut(Schema):
 )
 def me(request: HttpRequest):
     user = request.auth
+    # Only the columns the answer shows: the places' and grids' whole rows as models cost
+    # more than the rest of the request.
+    assignments = roles_for(user=user).values_list(
+        "role",
+        "organisation",
+        "place__code",
+        "place__name",
+        "place__kind",
+        "grid__code",
+        "grid__name",
+    )
     roles = [
         {
-            "role": assignment.role,
-            "role_label": label_of(Role, assignment.role),
-            "place": assignment.place,
-            "grid": assignment.grid,
-            "organisation": assignment.organisation,
+            "role": role,
+            "role_label": label_of(Role, role),
+            "place": {"code": place_code, "name": place_name, "kind": place_kind}
+            if place_code is not None
+            else None,
+            "grid": {"code": grid_code, "name": grid_name} if grid_code is not None else None,
+            "organisation": organisation,
         }
-        for assignment in roles_for(user=user)
+        for role, organisation, place_code, place_name, place_kind, grid_code, grid_name in (
+            assignments
+        )
     ]
     scopes = [
         {"role": s.role, "place_codes": list(s.place_codes), "everywhere": s.everywhere}
