@@ -89,6 +89,22 @@ def test_visibility_per_role(spread, people, who, sees):
                 case_get(user=user, number=case.number)
 
 
+@pytest.mark.parametrize(
+    "who",
+    ["resident", "grid_worker", "worker", "secretary", "supervisor", "other_worker", "admin"],
+)
+@pytest.mark.parametrize(
+    "where", ["district", "subdistrict", "community", "other_community", "building_2"]
+)
+def test_a_place_filter_keeps_what_the_reader_sees_there(spread, people, tree, who, where):
+    # A place inside one of the reader's scopes is the whole condition (`_in_scope`);
+    # elsewhere the visibility is kept. Either way: what they see, at or under the place.
+    user, place = people[who], tree[where]
+    under = {c.number for c in cases_for(user=people["admin"], place=place)}
+    assert numbers(cases_for(user=user, place=place)) == numbers(cases_for(user=user)) & under
+    assert cases_for(user=user, place=place).count() == len(numbers(cases_for(user=user)) & under)
+
+
 def test_a_party_sees_the_cases_routed_to_it(report, people):
     case = report("drain_blocked", text="下水道堵了")
     assert numbers(cases_for(user=people["property"])) == {case.number}
