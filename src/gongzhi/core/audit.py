@@ -337,12 +337,13 @@ def _append_many(
 
 def _locked_head(using: str, head_model: type[models.Model]) -> Any:
     heads = head_model._default_manager.using(using)
-    head = heads.select_for_update().filter(pk=HEAD_PK).first()
-    if head is None:
+    try:
+        # `get`, not `first`: no ORDER BY to build for a lookup by key (every change pays it)
+        return heads.select_for_update().get(pk=HEAD_PK)
+    except head_model.DoesNotExist:
         # A database emptied by hand (or a test flush) has no head: the chain starts over.
         heads.get_or_create(pk=HEAD_PK)
-        head = heads.select_for_update().get(pk=HEAD_PK)
-    return head
+        return heads.select_for_update().get(pk=HEAD_PK)
 
 
 def _rows(using: str) -> Iterator[tuple]:

@@ -33,7 +33,8 @@ class Message:
 
 def notify(
     *,
-    recipients: Iterable[Any],
+    recipients: Iterable[Any] = (),
+    recipient_ids: Iterable[int] = (),
     verb: str,
     title: str,
     body: str = "",
@@ -43,13 +44,17 @@ def notify(
     channels: Iterable[str] = (NotificationChannel.IN_APP,),
 ) -> list[Notification]:
     """Queue one notification per recipient and channel; with a `dedupe_key`, at most once.
+    The recipients are given as users (`recipients`) or by id (`recipient_ids`), or both.
 
     Returns the rows created by this call (none for recipients already notified under
     the same key), so callers can tell a first send from a repeat. Channels this
     installation does not use (`channels.enabled_channels`) are skipped.
     """
     message = Message(
-        recipient_ids=[recipient.pk for recipient in recipients if recipient is not None],
+        recipient_ids=[
+            *(recipient.pk for recipient in recipients if recipient is not None),
+            *recipient_ids,
+        ],
         verb=verb,
         title=title,
         body=body,
@@ -75,12 +80,17 @@ def notify(
     ]
     if not rows:
         return []
-    try:
-        with transaction.atomic():
-            created = Notification.objects.bulk_create(rows)
-    except IntegrityError:
-        # Someone else queued one of these keys meanwhile: row by row, skipping theirs.
-        created = _create_one_by_one(rows)
+    if not dedupe_key:
+        # Only a key can collide (the unique constraint is on recipient, channel and a
+        # non-empty key): no savepoint to fall back to.
+        created = Notification.objects.bulk_create(rows)
+    else:
+        try:
+            with transaction.atomic():
+                created = Notification.objects.bulk_create(rows)
+        except IntegrityError:
+            # Someone else queued one of these keys meanwhile: row by row, skipping theirs.
+            created = _create_one_by_one(rows)
     _deliver_after_commit([n.pk for n in created if n.channel != NotificationChannel.IN_APP])
     return created
 

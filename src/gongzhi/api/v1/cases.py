@@ -301,7 +301,12 @@ def _photo(case: Case, photo: CasePhoto) -> dict[str, Any]:
     }
 
 
-def _detail(user: Any, case: Case, *, with_contact: bool) -> dict[str, Any]:
+def _detail(
+    user: Any, case: Case, *, with_contact: bool, just_reported: bool = False
+) -> dict[str, Any]:
+    """The case as `user` sees it. `just_reported`: a case this request's report created,
+    which has no follow-ups and no photos yet (the API's report takes none), so neither
+    is read back."""
     contact = selectors.case_contact_for(user=user, case=case) if with_contact else None
     return {
         **_summary(case),
@@ -321,8 +326,12 @@ def _detail(user: Any, case: Case, *, with_contact: bool) -> dict[str, Any]:
         "contact": asdict(contact) if contact is not None else None,
         "handlers": [_handler(h) for h in selectors.case_handlers_for(user=user, case=case)],
         "timeline": [_event(e) for e in selectors.case_timeline_for(user=user, case=case)],
-        "follow_ups": [_follow_up(f) for f in selectors.case_follow_ups_for(user=user, case=case)],
-        "photos": [_photo(case, p) for p in selectors.case_photos_for(user=user, case=case)],
+        "follow_ups": []
+        if just_reported
+        else [_follow_up(f) for f in selectors.case_follow_ups_for(user=user, case=case)],
+        "photos": []
+        if just_reported
+        else [_photo(case, p) for p in selectors.case_photos_for(user=user, case=case)],
         "actions": selectors.case_actions_for(user=user, case=case),
     }
 
@@ -445,7 +454,7 @@ def case_report(
     # A new case is answered from the objects the report holds, as the report left it:
     # reading it back through `case_get` cost a fifth of the request.
     response["ETag"] = f'"{case.version}"'
-    return Status(201, _detail(user, _times_in_utc(case), with_contact=False))
+    return Status(201, _detail(user, _times_in_utc(case), with_contact=False, just_reported=True))
 
 
 def _times_in_utc(case: Case) -> Case:
