@@ -372,61 +372,57 @@ def case_report_with_outcome(
                 idempotency_scope=scope if idempotency_key else "",
                 idempotency_key=idempotency_key,
             )
-            handlers = []
+            # The handlers, the clocks' alarms and the first two events are written as
+            # plain rows (`insert_rows`), one INSERT each: `bulk_create` built and prepared
+            # a model instance per row, and a report pays for it inside its transaction.
+            handlers = [(c.user_id, HandlerKind.CO_HANDLER, c.role) for c in decision.co_handlers]
             if decision.lead:
-                handlers.append(
-                    CaseHandler(
-                        case=case,
-                        user_id=decision.lead.user_id,
-                        kind=HandlerKind.LEAD,
-                        party_role=decision.lead.role,
-                    )
-                )
-            handlers += [
-                CaseHandler(
-                    case=case,
-                    user_id=c.user_id,
-                    kind=HandlerKind.CO_HANDLER,
-                    party_role=c.role,
-                    task=_("协助办理：%(category)s") % {"category": category.name},
-                )
-                for c in decision.co_handlers
-            ]
-            CaseHandler.objects.bulk_create(handlers)
+                handlers.insert(0, (decision.lead.user_id, HandlerKind.LEAD, decision.lead.role))
+            co_handler_task = _("协助办理：%(category)s") % {"category": category.name}
+            insert_rows(
+                CaseHandler,
+                ["user_id", "kind", "party_role", "task"],
+                [
+                    (user_id, kind, role, co_handler_task if kind == HandlerKind.CO_HANDLER else "")
+                    for user_id, kind, role in handlers
+                ],
+                shared={"case_id": case.pk},
+            )
             _save_photos(case, files, kind=PhotoKind.REPORT, actor=actor)
             _arm(case, clock_names=(ClockName.RESPONSE, ClockName.COMPLETION), start=now, ctx=ctx)
-            # one INSERT for both: `reported` first, as the timeline's order is (at, pk)
-            CaseEvent.objects.bulk_create(
+            # `reported` first, as the timeline's order is (at, pk)
+            insert_rows(
+                CaseEvent,
+                ["actor_id", "kind", "to_state", "note", "is_public", "data"],
                 [
-                    _event_row(
-                        case,
-                        actor=actor,
-                        at=now,
-                        kind=EventKind.REPORTED,
-                        to_state=CaseState.REPORTED,
-                        note=_("通过“%(channel)s”上报，类别“%(category)s”。")
+                    (
+                        actor.pk,
+                        EventKind.REPORTED,
+                        CaseState.REPORTED,
+                        _("通过“%(channel)s”上报，类别“%(category)s”。")
                         % {"channel": Channel(channel).label, "category": category.name},
-                        public=True,
-                        data={
+                        True,
+                        {
                             "response_due_at": response_due.due_at.isoformat(),
                             "completion_due_at": completion_due.due_at.isoformat(),
                         },
                     ),
-                    _event_row(
-                        case,
-                        actor=None,
-                        at=now,
-                        kind=EventKind.ROUTED,
-                        note=decision.reason,
-                        data={
+                    (
+                        None,
+                        EventKind.ROUTED,
+                        "",
+                        str(decision.reason),
+                        False,
+                        {
                             "lead": decision.lead.user_id if decision.lead else None,
                             "co_handlers": [c.user_id for c in decision.co_handlers],
                             "fallback": decision.used_fallback,
                         },
                     ),
-                ]
+                ],
+                shared={"case_id": case.pk, "at": now, "from_state": ""},
             )
-            _tell_handlers(case, [h.user_id for h in handlers], actor=actor)
+            _tell_handlers(case, [user_id for user_id, _kind, _role in handlers], actor=actor)
             _tell_reporters(
                 case,
                 actor=actor,
@@ -1632,16 +1628,13 @@ def _arm(case: Case, *, clock_names: Iterable[str], start: datetime, ctx: ClockC
             target, clock = case.completion_target, case.completion_clock
             round_ = case.reopen_count
         alarms += [
-            ClockAlarm(
-                case=case,
-                clock=clock_name,
-                level=level,
-                round=round_,
-                due_at=deadline_after(start, target * fraction, clock, ctx).due_at,
-            )
+            (clock_name, level, round_, deadline_after(start, target * fraction, clock, ctx).due_at)
             for level, fraction in ALARM_FRACTIONS.items()
         ]
-    ClockAlarm.objects.bulk_create(alarms)
+    # plain rows: no model instance per alarm to build and prepare
+    insert_rows(
+        ClockAlarm, ["clock", "level", "round", "due_at"], alarms, shared={"case_id": case.pk}
+    )
 
 
 def _cancel_alarms(case: Case, *, at: datetime, clock_name: str | None = None) -> None:
