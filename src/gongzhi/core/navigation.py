@@ -9,7 +9,7 @@ someone the page would let in: the same role sets the pages check (`WORKER_ROLES
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, Value
+from django.db.models import BooleanField, CharField, F, Q, Value
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -126,38 +126,54 @@ def _places(user: Any) -> tuple[list[_Linked], list[_Linked], list[_Linked]]:
             if scope.community_id is not None
         ]
     )
-    board_scopes = scopes_with_roles(user, BOARD_ROLES)
-    if any(scope.everywhere for scope in board_scopes):
-        boards = Q(kind=PlaceKind.DISTRICT)
-    else:
-        boards = Q(code__in={code for scope in board_scopes for code in scope.place_codes})
+    # Each kind of place is its own part of a UNION, marked by constants: one condition
+    # each, compiled once (as a flag column, each was compiled a second time), and someone
+    # without a board role — every resident, a grid worker — asks for their homes alone.
+    yes, no = Value(True, output_field=BooleanField()), Value(False, output_field=BooleanField())
     columns = ("kind", "code", "name", "is_home", "is_board", "report_slug")
-    places = (
-        Place.objects.filter(homes | boards, is_active=True)
-        .annotate(
-            is_home=ExpressionWrapper(homes, output_field=BooleanField()),
-            is_board=ExpressionWrapper(boards, output_field=BooleanField()),
-            report_slug=F("settings__report_slug"),
-        )
+    parts = [
+        Place.objects.filter(homes, is_active=True)
+        .annotate(is_home=yes, is_board=no, report_slug=F("settings__report_slug"))
         .values_list(*columns)
         .order_by()
-    )
-    # The clusters come in the same query (a UNION): one query fewer on every page.
-    readable = visible_places(user, BOARD_ROLES).filter(kind=PlaceKind.COMMUNITY)
-    clusters = (
-        Cluster.objects.filter(InSubquery("communities", readable.values("pk")))
-        .annotate(
-            cluster=Value(CLUSTER),
-            no=Value(False, output_field=BooleanField()),
-            no_slug=Value(None, output_field=CharField()),
+    ]
+    board_scopes = scopes_with_roles(user, BOARD_ROLES)
+    if board_scopes:
+        if any(scope.everywhere for scope in board_scopes):
+            boards = Q(kind=PlaceKind.DISTRICT)
+        else:
+            boards = Q(code__in={code for scope in board_scopes for code in scope.place_codes})
+        parts.append(
+            Place.objects.filter(boards, is_active=True)
+            .annotate(is_home=no, is_board=yes, report_slug=F("settings__report_slug"))
+            .values_list(*columns)
+            .order_by()
         )
-        .values_list("cluster", "code", "name", "no", "no", "no_slug")
-        .order_by()
-    )
-    found = [_Linked(*row) for row in places.union(clusters).order_by("code")]
-    homes_, boards_ = [p for p in found if p.is_home], [p for p in found if p.is_board]
+        readable = visible_places(user, BOARD_ROLES).filter(kind=PlaceKind.COMMUNITY)
+        parts.append(
+            Cluster.objects.filter(InSubquery("communities", readable.values("pk")))
+            .annotate(cluster=Value(CLUSTER), no=no, no_slug=Value(None, output_field=CharField()))
+            .values_list("cluster", "code", "name", "no", "no", "no_slug")
+            .order_by()
+        )
+    rows = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    # A place that is both a home and a board place comes once from each part.
+    found: dict[tuple[bool, str], _Linked] = {}
+    for kind, code, name, is_home, is_board, report_slug in rows.order_by("code"):
+        key = (kind == CLUSTER, code)
+        seen = found.get(key)
+        found[key] = _Linked(
+            kind=kind,
+            code=code,
+            name=name,
+            is_home=bool(is_home) or (seen is not None and seen.is_home),
+            is_board=bool(is_board) or (seen is not None and seen.is_board),
+            report_slug=report_slug,
+        )
+    linked = list(found.values())
+    homes_, boards_ = [p for p in linked if p.is_home], [p for p in linked if p.is_board]
     # A role held at an estate or a grid opens no board, so it gives no cluster either.
-    clusters_ = [p for p in found if p.kind == CLUSTER] if boards_ else []
+    clusters_ = [p for p in linked if p.kind == CLUSTER] if boards_ else []
     return homes_, boards_, clusters_
 
 

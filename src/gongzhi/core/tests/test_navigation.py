@@ -111,6 +111,24 @@ def test_community_staff_also_verify_claims_and_read_their_board(people, tree, w
     }
 
 
+def test_a_secretary_living_in_their_community_gets_its_report_page_and_its_board(people, tree):
+    residency_claim(user=people["secretary"], place=tree["dwelling_102"], relation=Relation.OWNER)
+    links = entry_links_for(user=people["secretary"])
+    assert [link.key for link in links] == [
+        "report",
+        "my_cases",
+        "claim",
+        "work",
+        "entry",
+        "verification",
+        "board",
+        "topics",
+    ]
+    urls = {link.key: link.url for link in links}
+    assert urls["report"] == report_page(tree["community"])
+    assert urls["board"] == board(tree["community"])
+
+
 def test_the_home_page_counts_claims_waiting_for_verification(client, people, tree):
     neighbour = user_create(actor=None, username="neighbour", name="邻居", phone="13900000002")
     residency_claim(user=neighbour, place=tree["dwelling_102"], relation=Relation.OWNER)
