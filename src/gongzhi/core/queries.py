@@ -1,9 +1,9 @@
 """Query expressions the ORM does not offer, for conditions that must stay index lookups
 at a city's scale (a million cases, hundreds of thousands of places)."""
 
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import BooleanField, F, Func, QuerySet, Subquery
+from django.db.models import BooleanField, F, Func, IntegerField, QuerySet, Subquery
 
 
 class InSubquery(Func):
@@ -47,7 +47,8 @@ class InSubquery(Func):
         if self._resolved_alone:
             return self
         resolved = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        resolved._resolved_alone = not resolved.source_expressions[1].get_external_cols()
+        subquery = cast(Subquery, resolved.source_expressions[1])
+        resolved._resolved_alone = not subquery.get_external_cols()
         return resolved
 
     def _sides(self, compiler: Any) -> tuple[str, str, tuple[Any, ...]]:
@@ -72,3 +73,16 @@ class InSubquery(Func):
     ) -> tuple[str, Any]:
         column, values, params = self._sides(compiler)
         return f"{column} = ANY(ARRAY{values})", params
+
+
+class Total(Subquery):
+    """The number of rows of `queryset`, as a scalar subquery: a page can carry its list's
+    total (`SELECT …, (SELECT COUNT(*) FROM (…)) …`) instead of a second query for it.
+    It does not refer to the query around it, so the database computes it once (an
+    InitPlan on PostgreSQL; SQLite evaluates it once), with the plan of a count."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset: QuerySet) -> None:
+        super().__init__(queryset.order_by().values("pk"))

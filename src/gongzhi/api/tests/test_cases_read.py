@@ -350,3 +350,19 @@ def test_a_listed_case_says_what_its_detail_says(api, report, people):
     for item in items:
         detail = caller.get(f"/api/v1/cases/{item['number']}").json()
         assert item == {key: detail[key] for key in item}
+
+
+def test_the_total_is_the_same_on_every_page_and_past_the_end(api, report):
+    for n in range(3):
+        report(text=f"路灯不亮 {n}")
+    caller = api("worker")
+
+    def page(**query):
+        body = caller.get("/api/v1/cases", {"limit": 2, **query}).json()
+        return body["count"], len(body["items"])
+
+    assert page() == (3, 2)
+    assert page(offset=2) == (3, 1)
+    assert page(offset=3) == (3, 0)
+    assert page(offset=50) == (3, 0)
+    assert page(state="closed") == (0, 0)
