@@ -407,13 +407,26 @@ def cases_page_rows(
     of `cases` in all, read in one query: each row carries the total. A page past the
     end has no row to carry it, and is counted apart."""
     rows = list(cases_page(cases, offset=offset, limit=limit).values(*columns, _total=Total(cases)))
-    if rows:
-        total = rows[0]["_total"]
-    elif offset == 0:
-        total = 0  # not even the first case
-    else:
-        total = cases.count()
-    return rows, total
+    return rows, _total_of(cases, rows[0]["_total"] if rows else None, offset)
+
+
+def cases_page_with_total(
+    cases: QuerySet[Case], *, offset: int, limit: int, columns: Iterable[str] = ()
+) -> tuple[list[Case], int]:
+    """One page of `cases` (`cases_page`) as cases, and the number of `cases` in all, read
+    in one query as `cases_page_rows` reads them."""
+    page = list(
+        cases_page(cases, offset=offset, limit=limit, columns=columns).annotate(_total=Total(cases))
+    )
+    return page, _total_of(cases, page[0]._total if page else None, offset)
+
+
+def _total_of(cases: QuerySet[Case], carried: int | None, offset: int) -> int:
+    if carried is not None:
+        return carried
+    if offset == 0:
+        return 0  # not even the first case
+    return cases.count()
 
 
 def case_get(*, user: Any, number: str) -> Case:

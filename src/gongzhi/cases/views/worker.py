@@ -19,7 +19,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -87,6 +87,7 @@ from ..selectors import (
     case_reporter_candidates_for,
     case_timeline_for,
     cases_page,
+    cases_page_with_total,
     categories_for_report,
     inbox_communities_for,
     inbox_for,
@@ -277,15 +278,7 @@ def inbox(request):
     form = InboxFilterForm(data, communities=communities, grids=grids)
     form.is_valid()
     cases, note = _filtered(user, form.cleaned_data, communities, grids, now)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(
-        cases_page(
-            cases,
-            offset=(page.number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
-            columns=INBOX_COLUMNS,
-        )
-    )
+    page = _inbox_page(cases, request.GET.get("page"))
     contexts = case_clock_contexts(cases=page.object_list)
     # Each state's label once: `get_state_display` rebuilds the choices (translating
     # every label) for each row.
@@ -311,6 +304,33 @@ def inbox(request):
     }
     template = "cases/worker/_inbox_table.html" if _is_htmx(request) else "cases/worker/inbox.html"
     return render(request, template, context)
+
+
+def _inbox_page(cases, asked: str | None) -> Page:
+    """The page `asked` for, as `Paginator.get_page` gives it (not a number: the first;
+    below 1 or past the end: the last), its cases and the list's total read in one query:
+    only a page out of range counts first."""
+    try:
+        number = int(asked or "1")
+    except ValueError:
+        number = 1
+    if number >= 1:
+        on_page, total = cases_page_with_total(
+            cases, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=INBOX_COLUMNS
+        )
+        if on_page or number == 1:
+            paginator = Paginator(cases, PAGE_SIZE)
+            paginator.count = total  # read with the page: the paginator need not count
+            page = paginator.page(number)
+            page.object_list = on_page
+            return page
+    page = Paginator(cases, PAGE_SIZE).get_page(asked)
+    page.object_list = list(
+        cases_page(
+            cases, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=INBOX_COLUMNS
+        )
+    )
+    return page
 
 
 def _filtered(user, data: dict[str, Any], communities, grids, now: datetime):
