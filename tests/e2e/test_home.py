@@ -59,7 +59,7 @@ def test_a_secretary_on_a_pc_finds_the_inbox_entry_claims_and_board(
         expect(work.get_by_role("link", name=name)).to_be_visible()
     page.screenshot(path=shots / "home-secretary-1280.png", full_page=True)
 
-    # The inbox badge asks for its count on load; let it answer before leaving the page.
+    # Let the page's background requests settle before leaving it.
     page.wait_for_load_state("networkidle")
     nav = page.get_by_role("navigation", name="主菜单")
     nav.get_by_role("link", name="居民区看板").click()

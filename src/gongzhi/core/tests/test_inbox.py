@@ -117,7 +117,8 @@ def test_header_badge_shows_the_count_on_every_page(alice_client, alice):
     tell(alice, "一")
     page = alice_client.get(reverse("core:inbox")).content.decode()
     assert 'id="inbox-unread"' in page and ">1</span>" in page
-    assert 'hx-trigger="load, every 30s' in page
+    # shown with the page, then polled: not fetched again as the page loads
+    assert 'hx-trigger="every 30s, inbox-changed from:body"' in page
 
 
 def test_unread_count_after_logout_is_an_empty_answer(client):
