@@ -1045,15 +1045,27 @@ def inbox_communities_for(*, user: Any) -> QuerySet[Place]:
 
 def inbox_grids_for(*, user: Any) -> QuerySet[Grid]:
     """The grids with a building the user's worker roles reach (the inbox's area filter)."""
-    buildings = visible_places(user, WORKER_ROLES).filter(kind=PlaceKind.BUILDING)
     scopes = scopes_with_roles(user, WORKER_ROLES) if user.is_authenticated else []
-    communities = {scope.community_id for scope in scopes}
-    if scopes and None not in communities:
-        # Every scope lies inside a community: look among those communities' buildings
-        # (an index) rather than match code prefixes against every building in the city.
-        buildings = buildings.filter(community_id__in=communities)
+    inside = {scope.community_id for scope in scopes} - {None}
+    reaches = Q(pk__in=[])
+    if inside:
+        # Scopes inside a community: look among those communities' buildings (an index)
+        # rather than match code prefixes against every building in the city.
+        reaches |= Q(
+            buildings__in=visible_places(user, WORKER_ROLES).filter(
+                kind=PlaceKind.BUILDING, community_id__in=inside
+            )
+        )
+    if any(scope.community_id is None for scope in scopes):
+        # A scope above the communities (a subdistrict, a district, everywhere) reaches
+        # every building of the communities under it: find the grids by their community
+        # (a thousand communities' codes, not every building's).
+        reaches |= Q(
+            community__in=visible_places(user, WORKER_ROLES).filter(kind=PlaceKind.COMMUNITY),
+            buildings__kind=PlaceKind.BUILDING,
+        )
     return (
-        Grid.objects.filter(buildings__in=buildings)
+        Grid.objects.filter(reaches)
         .select_related("community")
         .only("code", "name", "community__code", "community__name")
         .distinct()

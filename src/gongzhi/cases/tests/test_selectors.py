@@ -17,6 +17,7 @@ from gongzhi.cases.selectors import (
     case_rates_for,
     case_timeline_for,
     cases_for,
+    inbox_grids_for,
 )
 from gongzhi.cases.services import (
     case_complete,
@@ -29,6 +30,8 @@ from gongzhi.cases.services import (
     cases_close_unanswered,
 )
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.places.models import PlaceKind
+from gongzhi.places.services import grid_create, place_create
 
 from .conftest import at
 
@@ -382,3 +385,38 @@ def test_a_case_not_yet_due_is_not_counted_against_the_response_rate(report, peo
         )
     assert rates.total.reported == 1 and rates.total.due_response == 0
     assert rates.total.response_rate is None
+
+
+def test_the_area_filter_offers_the_grids_a_worker_reaches(tree, people):
+    building = place_create(
+        actor=None,
+        kind=PlaceKind.BUILDING,
+        name="77号楼",
+        segment="B77",
+        parent=tree["other_estate"],
+    )
+    other = grid_create(
+        actor=None,
+        community=tree["other_community"],
+        segment="G9",
+        name="另一网格",
+        buildings=[building],
+    )
+    ours = [tree["grid"].code, tree["grid_2"].code]
+
+    def offered(role):
+        return [grid.code for grid in inbox_grids_for(user=people[role])]
+
+    # a supervisor reaches every grid of the communities under the subdistrict
+    assert offered("supervisor") == sorted(
+        [*ours, other.code],
+        key=lambda code: (
+            tree["community"].code if code in ours else tree["other_community"].code,
+            code,
+        ),
+    )
+    assert offered("district_supervisor") == offered("supervisor")
+    # a community's staff their community's grids; another community's worker theirs
+    assert offered("secretary") == offered("worker") == sorted(ours)
+    assert offered("other_worker") == [other.code]
+    assert offered("resident") == []
