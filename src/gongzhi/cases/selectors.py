@@ -101,55 +101,65 @@ def policy_for(*, category: Category, community: Place | None) -> Policy:
 
 def routing_input_for(*, category: Category, place: Place, at: datetime) -> RoutingInput:
     """Load what `routing.route` needs: the place's ancestors and grids, the active role
-    holders who may cover it, today's duty rota and the community's workers."""
+    holders who may cover it, today's duty rota and the community's workers.
+
+    Read as plain values, the holders and the community's workers in one query: a report
+    asks for all of it inside its transaction, and model instances of the assignments,
+    their users and places were the largest part of building a report's routing."""
     codes = place.ancestor_codes()
-    grids = list(Grid.objects.filter(buildings__code__in=codes).distinct().order_by("code"))
-    grid_names = {g.pk: g.name for g in grids}
+    grid_names = dict(
+        Grid.objects.filter(buildings__code__in=codes)
+        .distinct()
+        .order_by("code")
+        .values_list("pk", "name")
+    )
     roles = {category.lead_role, *category.co_handler_roles}
     if roles & GRID_ROLES:
         roles.add(Role.GRID_LEADER)
-    holders = (
+    community = place.community
+    community_id = community.pk if community is not None else None
+    community_code = community.code if community is not None else ""
+    may_cover = Q(role__in=roles) & (Q(place__code__in=codes) | Q(grid__in=list(grid_names)))
+    works_here = Q(role=Role.COMMUNITY_WORKER, place_id=community_id)
+    rows = list(
         RoleAssignment.objects.active()
-        .filter(role__in=roles, user__is_active=True)
-        .filter(Q(place__code__in=codes) | Q(grid__in=grids))
-        .select_related("user", "place")
+        .filter(may_cover | works_here, user__is_active=True)
         .order_by("user_id", "pk")
+        .values_list(
+            "user_id", "user__name", "user__username", "role", "place_id", "place__code", "grid_id"
+        )
     )
+    in_codes = set(codes)
     candidates = tuple(
         Candidate(
-            user_id=a.user_id,
-            name=a.user.display_name,
-            role=a.role,
-            scope_code=a.place.code if a.place_id else "",
-            grid_id=a.grid_id,
-            grid_name=grid_names.get(a.grid_id, "") if a.grid_id else "",
+            user_id=user_id,
+            name=name or username,
+            role=role,
+            scope_code=place_code if place_id else "",
+            grid_id=grid_id,
+            grid_name=grid_names.get(grid_id, "") if grid_id else "",
         )
-        for a in holders
-    )
-    community = place.community
-    community_code = community.code if community is not None else ""
-    local = timezone.localtime(at)
-    on_duty = tuple(
-        Candidate(user_id=r.user_id, name=r.user.display_name, role=Role.COMMUNITY_WORKER)
-        for r in DutyRota.objects.filter(
-            community=community, weekday=local.weekday(), user__is_active=True
-        )
-        .select_related("user")
-        .order_by("sort", "pk")
+        for user_id, name, username, role, place_id, place_code, grid_id in rows
+        if role in roles and (place_code in in_codes or grid_id in grid_names)
     )
     workers = tuple(
-        Candidate(
-            user_id=a.user_id, name=a.user.display_name, role=a.role, scope_code=community_code
+        Candidate(user_id=user_id, name=name or username, role=role, scope_code=community_code)
+        for user_id, name, username, role, place_id, _code, _grid in rows
+        if role == Role.COMMUNITY_WORKER and place_id == community_id
+    )
+    local = timezone.localtime(at)
+    on_duty = tuple(
+        Candidate(user_id=user_id, name=name or username, role=Role.COMMUNITY_WORKER)
+        for user_id, name, username in DutyRota.objects.filter(
+            community=community, weekday=local.weekday(), user__is_active=True
         )
-        for a in RoleAssignment.objects.active()
-        .filter(role=Role.COMMUNITY_WORKER, place=community, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
+        .order_by("sort", "pk")
+        .values_list("user_id", "user__name", "user__username")
     )
     return RoutingInput(
         place_name=place.name,
         place_codes=tuple(codes),
-        grid_ids=tuple(g.pk for g in grids),
+        grid_ids=tuple(grid_names),
         category_name=category.name,
         lead_role=category.lead_role,
         co_handler_roles=tuple(category.co_handler_roles),
