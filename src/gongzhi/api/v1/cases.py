@@ -598,20 +598,12 @@ def _listed(
     }
 
 
-_LISTED_AS_THEY_ARE = (
-    "reported_at",
-    "responded_at",
-    "completed_at",
-    "closed_at",
-    "response_due_at",
-    "response_due_estimated",
-    "completion_due_at",
-    "completion_due_estimated",
-    "next_due_at",
-    "overdue_at",
-    "supervised_at",
-    "reopen_count",
-    "version",
+# The list's columns a summary shows as they are: every column of the case itself but the
+# four `_listed` writes with their labels or as they are named.
+_LISTED_AS_THEY_ARE = tuple(
+    column
+    for column in selectors.LIST_COLUMNS
+    if "__" not in column and column not in {"number", "state", "channel", "text"}
 )
 
 
