@@ -113,7 +113,7 @@ def _live_token_sql(connection: Any) -> str:
     quote = connection.ops.quote_name
     user_table, token_table = quote(User._meta.db_table), quote(ApiToken._meta.db_table)
 
-    def column(table: str, name: str) -> str:
+    def column(table: str, name: str | None) -> str:  # a concrete field's column is set
         return f"{table}.{quote(name)}"
 
     user_columns = ", ".join(column(user_table, f.column) for f in User._meta.concrete_fields)

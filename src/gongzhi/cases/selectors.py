@@ -428,7 +428,8 @@ def cases_page_with_total(
     page = list(
         cases_page(cases, offset=offset, limit=limit, columns=columns).annotate(_total=Total(cases))
     )
-    return page, _total_of(cases, page[0]._total if page else None, offset)
+    total = _total_of(cases, page[0]._total if page else None, offset)
+    return [*page], total
 
 
 def _total_of(cases: QuerySet[Case], carried: int | None, offset: int) -> int:
