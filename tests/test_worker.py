@@ -1,15 +1,28 @@
-"""The worker's ticker: periodic tasks are enqueued on time, once per interval, and a
-broken entry in PERIODIC_TASKS stops the worker at start rather than failing silently."""
+"""The worker's ticker and watchers: periodic tasks are enqueued on time, once per interval;
+watched tasks run again at once while they find work and after a short wait when idle; a
+broken entry in PERIODIC_TASKS or WATCHED_TASKS stops the worker at start rather than
+failing silently."""
 
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 from django.core.management.base import CommandError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongzhi.core.management.commands.worker import Ticker, load_periodic_tasks, run_ticker
-from gongzhi.core.periodic import PERIODIC_TASKS
+from gongzhi.core.management.commands.worker import (
+    Ticker,
+    load_periodic_tasks,
+    run_ticker,
+    run_watcher,
+)
+from gongzhi.core.periodic import PERIODIC_TASKS, WATCHED_TASKS
+from tests.helpers import child_env, gongzhi
 
 
 def test_every_task_is_due_at_start_then_after_its_own_interval():
@@ -89,3 +102,126 @@ def test_a_failed_enqueue_is_logged_and_the_ticker_keeps_going(caplog):
 
     assert calls == ["a.minutely", "a.minutely"]
     assert "periodic task could not be enqueued" in caplog.text
+
+
+def test_every_watched_task_can_be_loaded():
+    tasks = load_periodic_tasks(WATCHED_TASKS)
+
+    assert set(tasks) == {path for path, _idle in WATCHED_TASKS}
+
+
+class StopAfter(threading.Event):
+    """A stop event that records each wait and sets itself after `waits` of them."""
+
+    def __init__(self, waits: int):
+        super().__init__()
+        self.waits: list[float | None] = []
+        self.limit = waits
+
+    def wait(self, timeout=None):
+        self.waits.append(timeout)
+        if len(self.waits) >= self.limit:
+            self.set()
+        return self.is_set()
+
+
+@pytest.mark.django_db
+def test_a_watcher_works_on_at_once_while_it_finds_work_and_waits_when_idle():
+    results = iter([100, 100, 3, 0, 7, 0])
+    calls = []
+
+    def work() -> int:
+        calls.append(1)
+        return next(results)
+
+    stop = StopAfter(waits=2)
+    run_watcher(work, 0.5, stop)
+
+    assert len(calls) == 6
+    assert stop.waits == [0.5, 0.5]
+
+
+@pytest.mark.django_db
+def test_a_failing_watched_task_is_logged_and_tried_again_after_the_wait(caplog):
+    calls = []
+
+    def work() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database restarting")
+        return 0
+
+    stop = StopAfter(waits=2)
+    run_watcher(work, 0.5, stop, name="a.watched")
+
+    assert len(calls) == 2
+    assert stop.waits == [0.5, 0.5]
+    assert "watched task failed" in caplog.text
+
+
+RECEIPT_SETUP = """
+from gongzhi.accounts.models import Role
+from gongzhi.accounts.services import role_assign, user_create
+from gongzhi.cases.models import Category, Channel
+from gongzhi.cases.services import report_accept
+from gongzhi.places.models import PlaceKind
+from gongzhi.places.services import place_create
+
+place = None
+for kind, name, segment in [
+    (PlaceKind.DISTRICT, "长宁区", "310105"),
+    (PlaceKind.SUBDISTRICT, "周家桥街道", "ZJQ"),
+    (PlaceKind.COMMUNITY, "虹桥新城居民区", "HQXC"),
+    (PlaceKind.ESTATE, "虹桥新城小区", "E1"),
+    (PlaceKind.BUILDING, "1号楼", "B1"),
+    (PlaceKind.ENTRANCE, "1单元", "U1"),
+    (PlaceKind.DWELLING, "101室", "101"),
+]:
+    place = place_create(actor=None, kind=kind, name=name, segment=segment, parent=place)
+resident = user_create(actor=None, username="r1", name="居民", phone="13900000001")
+role_assign(actor=None, user=resident, role=Role.RESIDENT, place=place)
+report_accept(
+    actor=resident,
+    place=place,
+    category=Category.objects.get(code="street_light"),
+    text="楼道灯坏了",
+    channel=Channel.API,
+)
+"""
+
+
+def test_the_worker_files_an_accepted_report_as_a_case_within_seconds(tmp_path):
+    env = child_env(tmp_path)
+    assert gongzhi("migrate", "-v0", env=env).returncode == 0
+    setup = gongzhi("shell", "-c", RECEIPT_SETUP, env=env)
+    assert setup.returncode == 0, setup.stderr
+    db = tmp_path / "gongzhi.sqlite3"
+
+    def receipt() -> tuple[str, str | None]:
+        with sqlite3.connect(db) as conn:
+            return conn.execute(
+                "SELECT r.state, c.number FROM cases_reportreceipt r"
+                " LEFT JOIN cases_case c ON c.id = r.case_id"
+            ).fetchone()
+
+    assert receipt() == ("accepted", None)
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "gongzhi.cli", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and receipt()[0] == "accepted":
+            time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+
+    state, number = receipt()
+    assert state == "filed", log.read_text()[-3000:]
+    assert number.startswith("HQXC-")

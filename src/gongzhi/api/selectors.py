@@ -30,4 +30,9 @@ def place_for_report(*, code: str) -> Place | None:
     code = (code or "").strip().upper()
     if not code:
         return None
-    return Place.objects.filter(code=code, is_active=True).select_related("community").first()
+    # Unordered: the code is unique, and every report asks (an ORDER BY is compiled anew
+    # each time).
+    found = list(
+        Place.objects.filter(code=code, is_active=True).select_related("community").order_by()[:1]
+    )
+    return found[0] if found else None

@@ -19,6 +19,7 @@ from .models import (
     FollowUp,
     HandlerRole,
     Policy,
+    ReportReceipt,
 )
 from .policies import PRESETS
 from .questions import clean_questions
@@ -271,6 +272,29 @@ class CaseAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Case._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportReceipt)
+class ReportReceiptAdmin(admin.ModelAdmin):
+    """Receipts as a record: what waits for the worker, what was refused and why."""
+
+    list_display = ["token", "state", "category", "place", "submitted_by", "accepted_at", "case"]
+    list_filter = ["state", "channel"]
+    search_fields = ["token"]
+    date_hierarchy = "accepted_at"
+    list_select_related = ["category", "place", "submitted_by", "case"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in ReportReceipt._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -700,3 +700,84 @@ class CaseNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}: {self.last}"
+
+
+class ReceiptState(models.TextChoices):
+    ACCEPTED = "accepted", _("已受理，等待登记")
+    FILED = "filed", _("已登记为诉求")
+    REFUSED = "refused", _("未能登记")
+
+
+class ReportReceipt(models.Model):
+    """A report accepted for filing (受理回执), kept as the one row its request wrote until
+    the worker files it as a case (`report_receipts_file`).
+
+    A client that asks for it (`Prefer: respond-async` on `POST /api/v1/cases`) is answered
+    as soon as the report is checked and stored, with this receipt's token; the case, its
+    number, routing, alarms and notices follow within a second or so. The report is checked
+    at the door exactly as a case would check it, so a receipt is refused later only when
+    something changed in between (the category switched off, the reporter moved out).
+    The case's clocks start at `accepted_at`: the resident reported then, not when the
+    worker got to it.
+    """
+
+    token = models.CharField(_("回执号"), max_length=32, unique=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("提交人"),
+    )
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("地点")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="+", verbose_name=_("类别")
+    )
+    text = models.TextField(_("问题描述"))
+    answers = models.JSONField(_("附加问题回答"), default=dict, blank=True)
+    contact_name = models.CharField(_("反映人姓名"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    is_anonymous = models.BooleanField(_("对外匿名"), default=False)
+    idempotency_scope = models.CharField(max_length=40, blank=True, editable=False)
+    idempotency_key = models.CharField(_("幂等键"), max_length=100, blank=True, editable=False)
+    accepted_at = models.DateTimeField(_("受理时间"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=ReceiptState.choices, default=ReceiptState.ACCEPTED
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("诉求"),
+        # Read from the receipt, never looked up from the case.
+        db_index=False,
+    )
+    filed_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+    refusal_code = models.CharField(max_length=40, blank=True)
+    refusal_message = models.CharField(_("未能登记的原因"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("受理回执")
+        verbose_name_plural = _("受理回执")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_scope", "channel", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="receipt_once_per_key",
+            ),
+        ]
+        indexes = [
+            # What the worker files next: the few receipts still waiting, oldest first.
+            models.Index(
+                fields=["accepted_at"],
+                condition=Q(state="accepted"),
+                name="receipt_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.token

@@ -53,6 +53,7 @@ from .models import (
     FollowUpOutcome,
     Policy,
     RateExclusion,
+    ReportReceipt,
     Satisfaction,
 )
 from .routing import GRID_ROLES, Candidate, RoutingInput
@@ -78,6 +79,14 @@ SCOPE_ROLES = CASE_STAFF_ROLES | SUPERVISOR_ROLES | {Role.ADMINISTRATOR}
 def categories_for_report() -> QuerySet[Category]:
     """Active categories in display order, for the report page, the API and Open311."""
     return Category.objects.filter(is_active=True).order_by("sort", "code")
+
+
+def category_for_report(*, code: str) -> Category | None:
+    """The active category with this code, for a report (None if there is none)."""
+    # Unordered: the code is unique, and every report asks (an ORDER BY is compiled anew
+    # each time).
+    found = list(Category.objects.filter(is_active=True, code=code).order_by()[:1])
+    return found[0] if found else None
 
 
 def policy_for(*, category: Category, community: Place | None) -> Policy:
@@ -451,6 +460,21 @@ def case_get(*, user: Any, number: str) -> Case:
     if case is None:
         raise NotFound()
     return case
+
+
+def report_receipt_get(*, user: Any, token: str) -> ReportReceipt:
+    """A receipt by its token, with its case's number once filed. Only the one who sent
+    the report sees it; to anyone else it does not exist (NotFound)."""
+    receipt = (
+        ReportReceipt.objects.filter(token=(token or "").strip().lower(), submitted_by=user.pk)
+        .select_related("case")
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if receipt is None:
+        raise NotFound()
+    return receipt
 
 
 def _require_view(user: Any, case: Case) -> None:

@@ -13,6 +13,7 @@ Each transition service:
   outbox rows in the same transaction; texts to phone-only callers after commit).
 """
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -77,6 +78,8 @@ from .models import (
     PhotoKind,
     Policy,
     RateExclusion,
+    ReceiptState,
+    ReportReceipt,
     Satisfaction,
 )
 from .policies import GROUP_DEFAULTS, PRESETS
@@ -94,6 +97,8 @@ from .rules import (
 )
 from .selectors import policy_for, routing_input_for
 from .states import OPEN_STATES, CaseAction, CaseState, next_state
+
+logger = logging.getLogger("gongzhi.cases")
 
 MAX_TEXT = 2000
 MAX_NOTE = 1000
@@ -283,6 +288,7 @@ def case_report_with_outcome(
     photos: Sequence[Any] = (),
     idempotency_key: str = "",
     jurisdiction: Place | None = None,
+    reported_at: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Report a problem: numbers the case, sets its deadlines from the category's policy,
     routes it, stores alarms for warnings and supervision, and tells the handlers. Answers
@@ -299,6 +305,8 @@ def case_report_with_outcome(
     account. A patrol finding is reported by the volunteer or worker who found it; an
     assigned task by the staff member or supervisor. With an `idempotency_key`, a retried
     report (same submitter, channel and key) returns the case created the first time.
+    `reported_at` is when the resident reported, for a report filed later from its
+    receipt (`report_receipts_file`); now otherwise. The clocks start then.
     """
     _require_user(actor)
     if channel not in Channel.values:
@@ -309,30 +317,26 @@ def case_report_with_outcome(
         existing = _case_for_key(scope, channel, idempotency_key)
         if existing is not None:
             return existing, False
-    community = place.community
-    if place.kind not in REPORTABLE_KINDS or not place.is_active or community is None:
-        raise ValidationFailed(_("请选择居民区内的具体地点。"), code="invalid_place")
-    reporter, contact_name, contact_phone = _check_reporter(
+    checked = _report_checked(
         actor=actor,
         place=place,
+        category=category,
+        text=text,
         channel=channel,
         reporter=reporter,
         contact_name=contact_name,
         contact_phone=contact_phone,
+        answers=answers,
         jurisdiction=jurisdiction,
     )
-    if not category.is_active:
-        raise ValidationFailed(_("该类别已停用。"), code="category_inactive")
-    text = (text or "").strip()
-    if not text:
-        raise ValidationFailed(_("请描述遇到的问题。"), code="text_required", field="text")
-    if len(text) > MAX_TEXT:
-        raise ValidationFailed(
-            _("问题描述最多 %(n)d 个字。") % {"n": MAX_TEXT}, code="text_too_long", field="text"
-        )
-    cleaned_answers = clean_answers(category.questions, answers)
+    community, text, cleaned_answers = checked.community, checked.text, checked.answers
+    reporter, contact_name, contact_phone = (
+        checked.reporter,
+        checked.contact_name,
+        checked.contact_phone,
+    )
     files = _checked_photos(photos)
-    now = timezone.now()
+    now = reported_at or timezone.now()
     policy = policy_for(category=category, community=community)
     ctx = clock_context_for(community)
     response_target = _target(policy, "response", ctx)
@@ -442,6 +446,209 @@ def case_report_with_outcome(
                 return existing, False
         raise
     return case, True
+
+
+class CheckedReport(NamedTuple):
+    """A report as it will be stored: who reports, the cleaned text and answers."""
+
+    community: Place
+    reporter: User | None
+    contact_name: str
+    contact_phone: str
+    text: str
+    answers: dict[str, Any]
+
+
+def _report_checked(
+    *,
+    actor: User,
+    place: Place,
+    category: Category,
+    text: str,
+    channel: str,
+    reporter: User | None,
+    contact_name: str,
+    contact_phone: str,
+    answers: dict[str, Any] | None,
+    jurisdiction: Place | None,
+) -> CheckedReport:
+    """Everything a report is checked for before it is stored, for a case reported now and
+    for a receipt accepted now and filed later (the same errors, in the same order)."""
+    community = place.community
+    if place.kind not in REPORTABLE_KINDS or not place.is_active or community is None:
+        raise ValidationFailed(_("请选择居民区内的具体地点。"), code="invalid_place")
+    reporter, contact_name, contact_phone = _check_reporter(
+        actor=actor,
+        place=place,
+        channel=channel,
+        reporter=reporter,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        jurisdiction=jurisdiction,
+    )
+    if not category.is_active:
+        raise ValidationFailed(_("该类别已停用。"), code="category_inactive")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_("请描述遇到的问题。"), code="text_required", field="text")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(
+            _("问题描述最多 %(n)d 个字。") % {"n": MAX_TEXT}, code="text_too_long", field="text"
+        )
+    return CheckedReport(
+        community=community,
+        reporter=reporter,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        text=text,
+        answers=clean_answers(category.questions, answers),
+    )
+
+
+# --- receipts: a report accepted now, filed as a case by the worker ----------------------
+
+
+def report_accept(
+    *,
+    actor: User,
+    place: Place,
+    category: Category,
+    text: str,
+    channel: str,
+    contact_name: str = "",
+    contact_phone: str = "",
+    is_anonymous: bool = False,
+    answers: dict[str, Any] | None = None,
+    idempotency_key: str = "",
+) -> tuple[ReportReceipt, bool]:
+    """Accept a report for filing (受理) and answer its receipt at once; the worker files it
+    as a case within moments (`report_receipts_file`). Checked exactly as
+    `case_report_with_outcome` checks a report, so what it refuses is refused here, with
+    the same error; the one row it writes is the receipt. Answers the receipt and whether
+    this call created it (False: a retry with the same idempotency key)."""
+    _require_user(actor)
+    if channel not in Channel.values:
+        raise ValidationFailed(_("上报渠道无效。"), code="invalid_channel")
+    scope = f"u{actor.pk}"
+    idempotency_key = (idempotency_key or "").strip()[:100]
+    # A retry is told by the unique key refusing its INSERT, not by a lookup first: nearly
+    # every request is a new report, and this one row is all it should cost.
+    try:
+        checked = _report_checked(
+            actor=actor,
+            place=place,
+            category=category,
+            text=text,
+            channel=channel,
+            reporter=None,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            answers=answers,
+            jurisdiction=None,
+        )
+    except (ValidationFailed, PermissionDenied):
+        # What was accepted once is answered on a retry, even if it would not be now.
+        existing = _receipt_for_key(scope, channel, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    try:
+        # atomic: inside a caller's transaction, a refused INSERT must not spoil it
+        with transaction.atomic():
+            receipt = ReportReceipt.objects.create(
+                token=uuid.uuid4().hex,
+                submitted_by=actor,
+                channel=channel,
+                place=place,
+                category=category,
+                text=checked.text,
+                answers=checked.answers,
+                contact_name=checked.contact_name,
+                contact_phone=checked.contact_phone,
+                is_anonymous=is_anonymous,
+                idempotency_scope=scope if idempotency_key else "",
+                idempotency_key=idempotency_key,
+                accepted_at=timezone.now(),
+            )
+    except IntegrityError:
+        # A retry racing the first request: the unique key let one in.
+        existing = _receipt_for_key(scope, channel, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return receipt, True
+
+
+def report_receipts_file(*, limit: int = 100) -> dict[str, int]:
+    """File waiting receipts as cases, oldest first, up to `limit`; answers how many were
+    filed and how many refused. Each receipt is claimed and filed in one transaction, so
+    two workers at once, or a worker killed midway, file each receipt exactly once."""
+    waiting = list(
+        ReportReceipt.objects.filter(state=ReceiptState.ACCEPTED)
+        .order_by("accepted_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    outcome = {"filed": 0, "refused": 0}
+    for receipt_id in waiting:
+        try:
+            state = _receipt_file(receipt_id)
+        except Exception:
+            # A fault, not a refusal (the database gone, a bug): the receipt stays waiting
+            # and is tried again on the next run; the others are not held up behind it.
+            logger.exception("receipt %s could not be filed", receipt_id)
+            continue
+        if state is not None:
+            outcome[state] += 1
+    return outcome
+
+
+def _receipt_file(receipt_id: int) -> str | None:
+    """File one receipt; answers "filed", "refused", or None when another worker had it."""
+    try:
+        with transaction.atomic():
+            # The claim comes first: it takes the row's lock (SQLite's write lock), so a
+            # second worker waits here and then finds the receipt no longer waiting.
+            claimed = ReportReceipt.objects.filter(
+                pk=receipt_id, state=ReceiptState.ACCEPTED
+            ).update(state=ReceiptState.FILED, filed_at=timezone.now())
+            if not claimed:
+                return None
+            receipt = ReportReceipt.objects.select_related(
+                "submitted_by", "place__community", "category"
+            ).get(pk=receipt_id)
+            case, _created = case_report_with_outcome(
+                actor=receipt.submitted_by,
+                place=receipt.place,
+                category=receipt.category,
+                text=receipt.text,
+                channel=receipt.channel,
+                contact_name=receipt.contact_name,
+                contact_phone=receipt.contact_phone,
+                is_anonymous=receipt.is_anonymous,
+                answers=receipt.answers,
+                # The receipt's key: a report the client also sent without waiting for
+                # a receipt becomes one case, not two.
+                idempotency_key=receipt.idempotency_key,
+                reported_at=receipt.accepted_at,
+            )
+            ReportReceipt.objects.filter(pk=receipt_id).update(case=case)
+    except (ValidationFailed, PermissionDenied) as refusal:
+        # Something changed since the report was accepted (the category switched off, the
+        # reporter moved out): the receipt says why, and keeps what was sent.
+        ReportReceipt.objects.filter(pk=receipt_id, state=ReceiptState.ACCEPTED).update(
+            state=ReceiptState.REFUSED,
+            filed_at=timezone.now(),
+            refusal_code=refusal.code[:40],
+            refusal_message=str(refusal.message)[:300],
+        )
+        return "refused"
+    return "filed"
+
+
+def _receipt_for_key(scope: str, channel: str, key: str) -> ReportReceipt | None:
+    return ReportReceipt.objects.filter(
+        idempotency_scope=scope, channel=channel, idempotency_key=key
+    ).first()
 
 
 # --- the lifecycle ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from time import monotonic
 
 from django_tasks import task
 
-from .services import cases_close_unanswered, clock_alarms_fire
+from .services import cases_close_unanswered, clock_alarms_fire, report_receipts_file
 
 # Alarms one `clock_alarms_fire` call fires at most.
 ALARMS_PER_RUN = 1000
@@ -31,6 +31,26 @@ def check_clocks() -> dict[str, int]:
         fired = clock_alarms_fire(limit=ALARMS_PER_RUN)
         total = {level: total[level] + fired[level] for level in total}
     return total
+
+
+# Receipts one `report_receipts_file` call files at most; a run goes on while it finds full
+# batches, for as long as a clock check may (a burst is worked off at once).
+RECEIPTS_PER_RUN = 100
+
+
+@task()
+def file_report_receipts() -> int:
+    """File the reports accepted since the last run as cases (`report_receipts_file`);
+    returns how many receipts it settled (filed or refused). The worker runs it over and
+    over while it finds work (`core.periodic.WATCHED_TASKS`)."""
+    started = monotonic()
+    settled = 0
+    while True:
+        outcome = report_receipts_file(limit=RECEIPTS_PER_RUN)
+        done = sum(outcome.values())
+        settled += done
+        if done < RECEIPTS_PER_RUN or monotonic() - started >= BACKLOG_SECONDS:
+            return settled
 
 
 @task()

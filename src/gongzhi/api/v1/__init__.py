@@ -12,7 +12,7 @@ from ninja.renderers import JSONRenderer
 from gongzhi.api.auth import ApiTokenAuth, SessionAuth
 from gongzhi.api.errors import install_error_handlers
 
-from . import cases, categories, me, places, rates
+from . import cases, categories, me, places, rates, receipts
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -45,3 +45,4 @@ api.add_router("/places", places.router)
 api.add_router("/cases", cases.router)
 api.add_router("/categories", categories.router)
 api.add_router("/rates", rates.router)
+api.add_router("/receipts", receipts.router)

@@ -42,6 +42,7 @@ from gongzhi.cases.states import CaseState
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.ratelimit import report_rate_limit
 
+from .receipts import ReceiptOut, receipt_answer, receipt_url
 from .schemas import Answer, BodyIn, Page, PlaceRef, label_of
 
 router = Router(tags=["cases"])
@@ -410,12 +411,24 @@ class ReportIn(BodyIn):
 
 @router.post(
     "",
-    response={201: CaseDetailOut, 200: CaseDetailOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={
+        201: CaseDetailOut,
+        200: CaseDetailOut,
+        202: ReceiptOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        422: ErrorOut,
+    },
     summary="上报诉求 / Report a case",
     description=(
         "带 Idempotency-Key 重试同一请求只会产生一个诉求：首次 201，重试 200 并返回同一诉求。"
+        "带 `Prefer: respond-async` 时，检查通过即答 202 和受理回执（Location 指向回执），"
+        "诉求随后由后台登记，时限从受理时起算；重试返回同一回执。"
         " / With an Idempotency-Key, a retried request creates one case: 201 the first time,"
-        " 200 with the same case on a retry."
+        " 200 with the same case on a retry. With `Prefer: respond-async` the report is"
+        " checked, stored and answered 202 with a receipt (`Location` points to it); the"
+        " worker files the case moments later, its clocks counted from acceptance; a retry"
+        " answers the same receipt."
     ),
 )
 def case_report(
@@ -427,15 +440,36 @@ def case_report(
         alias="Idempotency-Key",
         description="客户端生成的唯一键 / a unique key the client makes up per report",
     ),
+    prefer: str | None = Header(
+        None,
+        alias="Prefer",
+        description="respond-async：先答受理回执 / answer with a receipt first (RFC 7240)",
+    ),
 ):
     report_rate_limit(request)
     user = request.auth
-    category = selectors.categories_for_report().filter(code=payload.category).first()
+    category = selectors.category_for_report(code=payload.category)
     if category is None:
         raise ValidationFailed(_("没有这个类别。"), code="unknown_category", field="category")
     place = api_selectors.place_for_report(code=payload.place)
     if place is None:
         raise ValidationFailed(_("没有这个地点。"), code="unknown_place", field="place")
+    if _prefers_async(prefer):
+        receipt, _created = services.report_accept(
+            actor=user,
+            place=place,
+            category=category,
+            text=payload.text,
+            channel=payload.channel,
+            contact_name=payload.contact_name,
+            contact_phone=payload.contact_phone,
+            is_anonymous=payload.is_anonymous,
+            answers=payload.answers,
+            idempotency_key=idempotency_key or "",
+        )
+        response["Location"] = receipt_url(receipt)
+        response["Preference-Applied"] = "respond-async"
+        return Status(202, receipt_answer(receipt))
     case, created = services.case_report_with_outcome(
         actor=user,
         place=place,
@@ -454,6 +488,15 @@ def case_report(
     # reading it back through `case_get` cost a fifth of the request.
     response["ETag"] = f'"{case.version}"'
     return Status(201, _detail(user, _times_in_utc(case), with_contact=False, just_reported=True))
+
+
+def _prefers_async(prefer: str | None) -> bool:
+    """Whether the Prefer header (RFC 7240: comma-separated preferences, each perhaps with
+    parameters after a semicolon) asks for `respond-async`."""
+    return any(
+        part.split(";", 1)[0].strip().lower() == "respond-async"
+        for part in (prefer or "").split(",")
+    )
 
 
 def _times_in_utc(case: Case) -> Case:

@@ -3,9 +3,11 @@
 The queue is the database (django-tasks-db's `db_worker`) unless TASK_BACKEND=rq, then
 Redis (django-rq's `rqworker` with django-tasks-rq's job class; settings.RQ["WORKER_CLASS"]
 chooses a process per job or jobs in the worker itself). Beside it, a ticker
-thread enqueues each task of `gongzhi.core.periodic.PERIODIC_TASKS` at its interval.
-Periodic tasks look up what is due in the database, so two workers each running a
-ticker only repeat work that finds nothing left to do.
+thread enqueues each task of `gongzhi.core.periodic.PERIODIC_TASKS` at its interval, and a
+watcher thread per task of `WATCHED_TASKS` runs it again and again while it finds work
+(accepted reports to file), looking again after a short wait when it finds none.
+These tasks look up what is due in the database, so two workers each running them only
+repeat work that finds nothing left to do.
 """
 
 import logging
@@ -22,7 +24,7 @@ from django.utils.module_loading import import_string
 from django_tasks.base import Task
 from django_tasks.signals import task_finished, task_started
 
-from gongzhi.core.periodic import PERIODIC_TASKS
+from gongzhi.core.periodic import PERIODIC_TASKS, WATCHED_TASKS
 
 logger = logging.getLogger("gongzhi.worker")
 
@@ -56,8 +58,9 @@ class Ticker:
         return max(0.0, min(self.next_due.values()) - now)
 
 
-def load_periodic_tasks(periodic: list[tuple[str, int]]) -> dict[str, Task]:
-    """Imports every periodic task up front, so a typo stops the worker at start."""
+def load_periodic_tasks(periodic: list[tuple[str, float]]) -> dict[str, Task]:
+    """Imports every periodic (or watched) task up front, so a typo stops the worker at
+    start."""
     tasks = {}
     for path, _interval in periodic:
         try:
@@ -90,6 +93,28 @@ def run_ticker(
         stop.wait(ticker.seconds_until_next(clock()))
 
 
+def run_watcher(
+    work: Callable[[], int],
+    idle_seconds: float,
+    stop: threading.Event,
+    *,
+    name: str = "",
+) -> None:
+    """Calls `work` until `stop` is set: again at once while it did something, after
+    `idle_seconds` when it did nothing. A failure is logged and tried again after the
+    wait, never the end of the loop."""
+    while not stop.is_set():
+        try:
+            done = work()
+        except Exception:
+            logger.exception("watched task failed", extra={"task": name})
+            done = 0
+        if not done:
+            # Idle: give back a connection that broke or aged out, as db_worker does.
+            close_old_connections()
+            stop.wait(idle_seconds)
+
+
 class Command(BaseCommand):
     help = "Runs background tasks and enqueues the periodic ones at their intervals."
 
@@ -106,7 +131,16 @@ class Command(BaseCommand):
         # The URLconf is imported by a process's first reverse() (1–2 s): now, not in the
         # first clock check after a restart, whose notices link to their cases.
         import_module(settings.ROOT_URLCONF)
+        watched = load_periodic_tasks(WATCHED_TASKS)
         stop = threading.Event()
+        for path, idle_seconds in WATCHED_TASKS:
+            threading.Thread(
+                target=run_watcher,
+                args=(watched[path].call, idle_seconds, stop),
+                kwargs={"name": path},
+                name=f"watcher:{path}",
+                daemon=True,
+            ).start()
         if tasks:
             ticker = Ticker(PERIODIC_TASKS, start=time.monotonic())
             threading.Thread(
