@@ -12,13 +12,20 @@ exactly as `gongzhi serve` does (`gongzhi.config.gunicorn`: gthread workers, JSO
 logs at INFO) with the production settings plus one bench-only URL from
 `bench/floor_settings.py`: `POST /bench/floor`, which inserts one bare row.
 
-`wrk` (Debian's package) then drives both with the same Lua script, connections and
-threads, alternating floor and intake for `--rounds` rounds after a short warm-up of each:
-every request carries a resident's bearer token (rotating over all residents), a realistic
-report about that resident's home (noise at night, a leak from the flat above, a blocked
-drain, clutter in the stairwell, a broken entrance door) and an Idempotency-Key of its own.
-It prints one JSON line per round and target (requests/s, p50, p99), the medians with the
-ratio intake/floor, and the resident memory (VmRSS) of every web worker after the run.
+`wrk` (Debian's package) then drives three targets with the same Lua script, connections
+and threads, in turn for `--rounds` rounds after a short warm-up of each: the floor;
+intake answered with the case (201); and intake with `Prefer: respond-async`, answered with
+a receipt (202) once the report is checked and stored. Every request carries a resident's
+bearer token (rotating over all residents), a realistic report about that resident's home
+(noise at night, a leak from the flat above, a blocked drain, clutter in the stairwell, a
+broken entrance door) and an Idempotency-Key of its own. It prints one JSON line per round
+and target (requests/s, p50, p99), the medians with the ratios to the floor, and the
+resident memory (VmRSS) of every web worker after the run.
+
+The receipts accepted during the run are then filed as cases by `report_receipts_file`, as
+the worker's watcher does, in this process with the server stopped: how many reports per
+second one worker turns into cases (`receipts_filed_per_second`), the rate a backlog
+accepted at a peak is worked off.
 """
 
 import argparse
@@ -46,6 +53,12 @@ from _support import (
 
 INTAKE = "/api/v1/cases"
 FLOOR = "/bench/floor"
+# name, path, the Prefer header the requests carry ("" for none)
+TARGETS = [
+    ("floor", FLOOR, ""),
+    ("intake", INTAKE, ""),
+    ("intake_async", INTAKE, "respond-async"),
+]
 # What residents write about their homes: category, text, answers to the category's
 # questions (the noise category asks when it happens).
 REPORTS = [
@@ -80,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="a PostgreSQL database to create, use and drop (default: a new SQLite file)",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="floor/intake rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three targets")
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument(
         "--warm-up", type=int, default=WARM_UP_SECONDS, help="seconds of warm-up per target"
@@ -133,15 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     server = Server(env=env, workers=args.workers, log=workdir / "server.log")
-    runs: dict[str, list[dict]] = {"floor": [], "intake": []}
+    runs: dict[str, list[dict]] = {name: [] for name, _path, _prefer in TARGETS}
     try:
         server.start()
         workers = server.worker_pids()
-        for target in (FLOOR, INTAKE):
-            _wrk(wrk, script, server.port, target, args, duration=args.warm_up, tag="warm")
+        for name, target, prefer in TARGETS:
+            _wrk(wrk, script, server.port, target, args, args.warm_up, f"warm{name}", prefer)
         for r in range(1, args.rounds + 1):
-            for name, target in (("floor", FLOOR), ("intake", INTAKE)):
-                run = _wrk(wrk, script, server.port, target, args, args.duration, f"r{r}{name}")
+            for name, target, prefer in TARGETS:
+                run = _wrk(
+                    wrk, script, server.port, target, args, args.duration, f"r{r}{name}", prefer
+                )
                 run["load_average"] = os.getloadavg()
                 runs[name].append(run)
                 emit(**context, phase="round", round=r, target=name, **run)
@@ -150,9 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
-    from gongzhi.cases.models import Case
+    from gongzhi.cases.models import Case, ReportReceipt
 
     cases, floor_inserted = Case.objects.count(), floor_rows()
+    receipts = ReportReceipt.objects.count()
+    filing = _file_receipts()
     connections.close_all()
     summary = {name: _median(rounds) for name, rounds in runs.items()}
     for name, figures in summary.items():
@@ -164,20 +181,24 @@ def main(argv: list[str] | None = None) -> int:
                 unit=unit,
                 rounds=args.rounds,
             )
-    ratio = round(
-        summary["intake"]["requests_per_second"] / summary["floor"]["requests_per_second"], 3
-    )
-    emit(
-        **context,
-        figure="intake_vs_floor_throughput",
-        value=ratio,
-        unit="ratio",
-        target=RATIO_TARGET,
-        met=ratio >= RATIO_TARGET,
-        errors={name: sum(r["errors"] for r in rounds) for name, rounds in runs.items()},
-        cases=cases,
-        floor_rows=floor_inserted,
-    )
+    errors = {name: sum(r["errors"] for r in rounds) for name, rounds in runs.items()}
+    for name in ("intake", "intake_async"):
+        ratio = round(
+            summary[name]["requests_per_second"] / summary["floor"]["requests_per_second"], 3
+        )
+        emit(
+            **context,
+            figure=f"{name}_vs_floor_throughput",
+            value=ratio,
+            unit="ratio",
+            target=RATIO_TARGET,
+            met=ratio >= RATIO_TARGET,
+            errors=errors,
+            cases=cases,
+            receipts=receipts,
+            floor_rows=floor_inserted,
+        )
+    emit(**context, figure="receipts_filed_per_second", unit="cases/s", **filing)
     emit(
         **context,
         figure="web_worker_rss",
@@ -195,7 +216,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _wrk(wrk: str, script: Path, port: int, target: str, args, duration: int, tag: str) -> dict:
+def _file_receipts() -> dict:
+    """File every receipt the run accepted, as the worker's watcher would, timed."""
+    from gongzhi.cases.models import Case, ReceiptState, ReportReceipt
+    from gongzhi.cases.services import report_receipts_file
+
+    waiting = ReportReceipt.objects.filter(state=ReceiptState.ACCEPTED).count()
+    cases_before = Case.objects.count()
+    began, cpu_began = time.perf_counter(), time.process_time()
+    while sum(report_receipts_file(limit=100).values()):
+        pass
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+    left = ReportReceipt.objects.filter(state=ReceiptState.ACCEPTED).count()
+    return {
+        "value": round(waiting / seconds, 1) if seconds else 0.0,
+        "receipts": waiting,
+        "cases_made": Case.objects.count() - cases_before,
+        "left_waiting": left,
+        "seconds": round(seconds, 1),
+        "cpu_ms_per_case": round(cpu * 1000 / waiting, 2) if waiting else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _wrk(
+    wrk: str, script: Path, port: int, target: str, args, duration: int, tag: str, prefer: str
+) -> dict:
     """One wrk run; its Lua `done` prints the figures as one JSON line."""
     done = subprocess.run(
         [
@@ -210,6 +256,7 @@ def _wrk(wrk: str, script: Path, port: int, target: str, args, duration: int, ta
             f"http://127.0.0.1:{port}{target}",
             "--",
             tag,
+            prefer,
         ],
         capture_output=True,
         text=True,
@@ -244,6 +291,7 @@ local bodies = {{{quoted("[==[" + body + "]==]" for body in bodies)}}}
 local threads = {{}}
 local counter = 0
 local tag = "run"
+local prefer = ""
 
 function setup(thread)
   table.insert(threads, thread)
@@ -252,6 +300,7 @@ end
 
 function init(args)
   tag = args[1] or tag
+  prefer = args[2] or ""
 end
 
 function request()
@@ -262,6 +311,9 @@ function request()
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = tag .. "-" .. id .. "-" .. counter,
   }}
+  if prefer ~= "" then
+    headers["Prefer"] = prefer
+  end
   return wrk.format("POST", nil, headers, bodies[i])
 end
 

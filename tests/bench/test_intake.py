@@ -31,9 +31,14 @@ def test_intake_peer_reports_through_the_api_in_process():
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    ours = _figures(done.stdout)["gongzhi_api_reports_per_second"]
+    figures = _figures(done.stdout)
+    ours = figures["gongzhi_api_reports_per_second"]
     assert ours["cases"] == 10 + 5  # five warm-up reports, then the measured ones
     assert ours["value"] > 0 and ours["unit"] == "reports/s"
+    receipts = figures["gongzhi_api_receipts_end_to_end_per_second"]
+    # as many again through receipts, every one filed as a case
+    assert receipts["filed"] == 10 + 5 and receipts["cases"] == 2 * (10 + 5)
+    assert receipts["accepted_per_second"] > receipts["value"] > 0
 
 
 def test_the_wrk_script_gives_each_request_a_token_a_home_and_its_own_key():
@@ -44,3 +49,5 @@ def test_the_wrk_script_gives_each_request_a_token_a_home_and_its_own_key():
     assert '"gz_token_a"' in script and '"gz_token_b"' in script
     assert '"place": "HQXC-E1-B1-U1-102"' in script
     assert '["Idempotency-Key"] = tag .. "-" .. id .. "-" .. counter' in script
+    # the receipts' target sends the preference wrk is given after the tag
+    assert 'headers["Prefer"] = prefer' in script and "prefer = args[2]" in script
