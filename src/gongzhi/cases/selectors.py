@@ -12,15 +12,26 @@ Who sees which cases:
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import partial
 from typing import Any
 
 import rules
 from django.db.models import Case as SqlCase
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -390,6 +401,7 @@ INBOX_COLUMNS = (
     "completion_due_at",
     "completion_due_estimated",
     "paused_at",
+    "community_id",
     "category__name",
     *(f"{node}__{column}" for node in _PLACE_PATH for column in ("name", "kind")),
     "place__parent__parent__parent__parent__kind",
@@ -429,16 +441,37 @@ def cases_page_rows(
     return rows, _total_of(cases, rows[0]["_total"] if rows else None, offset)
 
 
-def cases_page_with_total(
-    cases: QuerySet[Case], *, offset: int, limit: int, columns: Iterable[str] = ()
-) -> tuple[list[Case], int]:
-    """One page of `cases` (`cases_page`) as cases, and the number of `cases` in all, read
-    in one query as `cases_page_rows` reads them."""
-    page = list(
-        cases_page(cases, offset=offset, limit=limit, columns=columns).annotate(_total=Total(cases))
+def cases_page_values(
+    cases: QuerySet[Case], *, offset: int, limit: int, columns: Iterable[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of `cases` (from `cases_for` or `inbox_for`) as rows of their "pk" and the
+    `columns`' values (`INBOX_COLUMNS`), in the list's order, and the number of `cases` in
+    all.
+
+    Two short queries: the page's ids, each with the list's total beside it
+    (`COUNT(*) OVER ()` over the rows the condition picks, before the LIMIT), then those
+    ids' rows joined to their places, category and people. The condition is compiled and
+    evaluated once: a total carried as a subquery (`Total`, as `cases_page_rows` carries
+    it) evaluated the visibility twice, and on PostgreSQL at a million cases each time
+    looked up a grid worker's ~480 handled cases by key (2.4 ms of a 5.9 ms statement,
+    and 2 ms of planning for both). Values, not cases: a page was about 250 model
+    instances (each case with its category, lead, community, its settings and five
+    places of its path). A page past the end has no row to carry the total, and is
+    counted apart."""
+    listed = list(
+        cases.annotate(_total=Window(Count("*"))).values_list("pk", "_total")[
+            offset : offset + limit
+        ]
     )
-    total = _total_of(cases, page[0]._total if page else None, offset)
-    return [*page], total
+    if not listed:
+        return [], _total_of(cases, None, offset)
+    # Unordered (the model's default ordering would sort them again): put in order here.
+    rows = (
+        Case.objects.filter(pk__in=[pk for pk, _total in listed]).order_by().values("pk", *columns)
+    )
+    by_pk = {row["pk"]: row for row in rows}
+    # In the list's order, as the first query read it; a case gone since is left out.
+    return [by_pk[pk] for pk, _total in listed if pk in by_pk], listed[0][1]
 
 
 def _total_of(cases: QuerySet[Case], carried: int | None, offset: int) -> int:
@@ -1125,21 +1158,33 @@ def inbox_for(*, user: Any, grid: Grid | None = None, **filters: Any) -> QuerySe
 def case_clock_contexts(*, cases: Iterable[Case]) -> dict[int, ClockContext]:
     """The clock context of each case's community (keyed by community id): its service
     window over one working-day calendar shared by all. No query for cases loaded with
-    `community__settings` (as `inbox_for` loads them); one per community otherwise."""
-    base = clock_context_for(None)
-    contexts: dict[int, ClockContext] = {}
+    `community__settings`; one per community otherwise."""
+    windows: dict[int, tuple[time, time] | None] = {}
     for case in cases:
-        if case.community_id in contexts:
+        if case.community_id in windows:
             continue
         try:
             window = case.community.settings
         except CommunitySettings.DoesNotExist:
-            contexts[case.community_id] = base
+            windows[case.community_id] = None
         else:
-            contexts[case.community_id] = replace(
-                base, service_start=window.service_start, service_end=window.service_end
-            )
-    return contexts
+            windows[case.community_id] = (window.service_start, window.service_end)
+    return clock_contexts_for(windows=windows)
+
+
+def clock_contexts_for(
+    *, windows: Mapping[int, tuple[time, time] | None]
+) -> dict[int, ClockContext]:
+    """The clock context of each community from its service window (start, end; None
+    for a community without settings: the default window), keyed as `windows` is: for
+    rows read as values (`cases_page_values` with `INBOX_COLUMNS`)."""
+    base = clock_context_for(None)
+    return {
+        community: base
+        if window is None
+        else replace(base, service_start=window[0], service_end=window[1])
+        for community, window in windows.items()
+    }
 
 
 def case_photo_get(*, user: Any, pk: int) -> CasePhoto:

@@ -64,18 +64,17 @@ def inbox_rows(rows, h_number, h_category, h_place, h_state, h_lead, h_due) -> S
     case_url = case_links()
     cells = []
     for row in rows:
-        case = row.case
         cells.append(
             format_escaped(
                 _ROW,
                 level=row.countdown.level,
-                url=case_url(case.number),
-                number=case.number,
-                category=case.category.name,
-                place=row.place or case.place.name,
-                state=case.state,
+                url=case_url(row.number),
+                number=row.number,
+                category=row.category,
+                place=row.place,
+                state=row.state,
                 state_label=row.state_label,
-                lead=unassigned if case.lead is None else case.lead.display_name,
+                lead=unassigned if row.lead is None else row.lead,
                 countdown=countdown_html(row.countdown, words),
                 **headings,
             )

@@ -17,6 +17,8 @@ from gongzhi.cases.selectors import (
     case_rates_for,
     case_timeline_for,
     cases_for,
+    cases_page_values,
+    inbox_for,
     inbox_grids_for,
 )
 from gongzhi.cases.services import (
@@ -180,6 +182,29 @@ def test_the_inbox_takes_the_same_queries_for_few_or_many_cases(report, people):
     many, count_many = queries()
     assert (count_few, count_many) == (2, 10)
     assert few == many
+
+
+def test_a_page_of_values_is_the_lists_slice_with_its_total_in_two_queries(report, people):
+    with time_machine.travel(at(2026, 11, 27, 9, 0), tick=False) as clock:
+        for n in range(7):
+            clock.move_to(at(2026, 11, 27, 9, n))
+            report(text=f"路灯 {n} 不亮")
+    worker = people["worker"]
+    order = [c.number for c in inbox_for(user=worker)]
+    for offset, shown in ((0, order[:3]), (3, order[3:6]), (6, order[6:]), (9, [])):
+        with CaptureQueriesContext(connection) as ctx:
+            rows, total = cases_page_values(
+                inbox_for(user=worker), offset=offset, limit=3, columns=["number", "lead__name"]
+            )
+        assert [row["number"] for row in rows] == shown
+        assert total == 7
+        # the page's ids with the total, then their rows; past the end, a count instead
+        assert len(ctx.captured_queries) == 2
+    with CaptureQueriesContext(connection) as ctx:
+        rows, total = cases_page_values(
+            inbox_for(user=people["resident"], state="closed"), offset=0, limit=3, columns=[]
+        )
+    assert (rows, total, len(ctx.captured_queries)) == ([], 0, 1)
 
 
 def test_residents_see_only_the_public_timeline(report, people):

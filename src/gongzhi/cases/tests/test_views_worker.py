@@ -12,9 +12,9 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongzhi.accounts.models import PersonalDataAccess, User
+from gongzhi.accounts.models import PersonalDataAccess
 from gongzhi.cases.forms_worker import InboxFilterForm
-from gongzhi.cases.models import Case, CaseHandler, CasePhoto, Category, RateExclusion
+from gongzhi.cases.models import Case, CaseHandler, CasePhoto, RateExclusion
 from gongzhi.cases.services import (
     case_complete,
     case_pause,
@@ -194,24 +194,20 @@ def test_the_htmx_refresh_returns_the_table_alone_with_its_filters(client, repor
 
 
 def test_an_inbox_row_names_its_lead_or_says_there_is_none_and_escapes_what_was_typed():
-    category = Category(name="路灯<不亮>")
-    place = Place(name="1号楼 & 2号楼", kind=PlaceKind.BUILDING)
-    led = unsaved_case(
-        number="HQXC-20261127-0001",
-        category=category,
-        place=place,
-        lead=User(username="w1", name="王<伟>"),
-    )
-    alone = unsaved_case(number="HQXC-20261127-0002", category=category, place=place)
+    led = unsaved_case(number="HQXC-20261127-0001")
+    alone = unsaved_case(number="HQXC-20261127-0002")
     now = at(2026, 11, 27, 9, 5)
     rows = [
         InboxRow(
-            case=case,
-            place=label,
+            number=case.number,
+            category="路灯<不亮>",
+            place=place,
+            state=case.state,
             state_label="已上报",
+            lead=lead,
             countdown=countdown_for(case, now=now, ctx=CALENDAR),
         )
-        for case, label in ((led, ""), (alone, "甲苑 1号楼"))
+        for case, place, lead in ((led, "1号楼 & 2号楼", "王<伟>"), (alone, "甲苑 1号楼", None))
     ]
     html = Template(
         "{% load inbox_rows %}{% inbox_rows rows '编号' '类别' '地点' '状态' '主办人' '时限' %}"
@@ -220,13 +216,34 @@ def test_an_inbox_row_names_its_lead_or_says_there_is_none_and_escapes_what_was_
     assert first.startswith('class="level-ok">')
     assert '<a href="/work/cases/HQXC-20261127-0001/">HQXC-20261127-0001</a>' in first
     assert '<td data-label="类别">路灯&lt;不亮&gt;</td>' in first
-    # the place's path when there is one, else its own name
     assert '<td data-label="地点">1号楼 &amp; 2号楼</td>' in first
     assert '<td data-label="地点">甲苑 1号楼</td>' in second
     assert '<span class="state state-reported">已上报</span>' in first
     assert '<td data-label="主办人">王&lt;伟&gt;</td>' in first
     assert '<td data-label="主办人"><span class="muted">未分派</span></td>' in second
     assert '<td data-label="时限"><div class="countdown countdown-ok">' in first
+
+
+def test_an_inbox_row_shows_the_path_below_the_community_the_state_and_the_lead(
+    client, report, people, tree
+):
+    led = report(text="1号楼路灯不亮")
+    case_respond(actor=people["worker"], case=led)
+    at_building = report(place=tree["building_2"], text="2号楼门口路灯不亮")
+    html = text(page(client, people["worker"], INBOX))
+    rows = {number: row for row in html.split("<tr ")[1:] for number in numbers_in(row)}
+    first, second = rows[led.number], rows[at_building.number]
+    assert '<td data-label="地点">虹桥新城小区 1号楼 1单元 101室</td>' in first
+    assert '<span class="state state-responded">已响应</span>' in first
+    assert '<td data-label="主办人">worker</td>' in first
+    assert '<td data-label="时限"><div class="countdown countdown-ok">' in first
+    assert '<td data-label="地点">虹桥新城小区 2号楼</td>' in second
+    routed = fresh(at_building).lead
+    assert (
+        f'<td data-label="主办人">{routed.display_name}</td>'
+        if routed
+        else '<td data-label="主办人"><span class="muted">未分派</span></td>'
+    ) in second
 
 
 @pytest.mark.parametrize("number", ["HQXC-20261127-0001", "C0001 20261127-0001", "甲%1?#"])
@@ -378,18 +395,18 @@ def test_the_inbox_query_count_does_not_grow_with_the_rows(
 ):
     client.force_login(people["worker"])
     report(text="一盏路灯")
-    # The whole page: the rows with their total, and the header's entry links (places and
-    # clusters in one).
-    with django_assert_max_num_queries(9):
+    # The whole page: the page's ids with their total, their rows, and the header's entry
+    # links (places and clusters in one).
+    with django_assert_max_num_queries(10):
         assert client.get(INBOX).status_code == 200
     for n in range(30):
         report(text=f"路灯 {n}", place=tree["dwelling_201"] if n % 2 else tree["dwelling"])
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         html = text(client.get(INBOX))
     assert len(set(numbers_in(html))) == 25
     # a grid worker's refresh, filtered by grid and category, stays within the bound too
     client.force_login(people["grid_worker"])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         html = text(
             client.get(
                 f"{INBOX}?area=g:{tree['grid'].pk}&category={category['street_light'].pk}", **HTMX

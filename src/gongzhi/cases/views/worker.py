@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 import rules
 from django import forms
@@ -86,9 +87,9 @@ from ..selectors import (
     case_photos_for,
     case_reporter_candidates_for,
     case_timeline_for,
-    cases_page,
-    cases_page_with_total,
+    cases_page_values,
     categories_for_report,
+    clock_contexts_for,
     inbox_communities_for,
     inbox_for,
     inbox_grids_for,
@@ -256,10 +257,38 @@ def _is_htmx(request) -> bool:
 
 @dataclass(frozen=True)
 class InboxRow:
-    case: Case
+    """One case of the inbox as its row shows it (`{% inbox_rows %}`): `place` is its path
+    below the community (`place_label`), else its own name; `lead` the lead's name, or
+    None when no one leads it yet."""
+
+    number: str
+    category: str
     place: str
+    state: str
     state_label: str
+    lead: str | None
     countdown: Countdown
+
+
+class _PlaceNode(NamedTuple):
+    """A place of a listed case's path as `place_label` reads a place: kind, name, parent."""
+
+    kind: str
+    name: str
+    parent: "_PlaceNode | None"
+
+
+# The path of a listed case's place in `INBOX_COLUMNS`, from the place itself upwards.
+_PATH = ("place", *(f"place{'__parent' * up}" for up in range(1, 5)))
+
+
+def _listed_place(row: dict[str, Any]) -> _PlaceNode | None:
+    node = None
+    for prefix in reversed(_PATH):
+        kind = row.get(f"{prefix}__kind")
+        if kind is not None:
+            node = _PlaceNode(kind=kind, name=row.get(f"{prefix}__name") or "", parent=node)
+    return node
 
 
 @login_required
@@ -279,19 +308,37 @@ def inbox(request):
     form.is_valid()
     cases, note = _filtered(user, form.cleaned_data, communities, grids, now)
     page = _inbox_page(cases, request.GET.get("page"))
-    contexts = case_clock_contexts(cases=page.object_list)
+    contexts = clock_contexts_for(
+        windows={
+            row["community_id"]: (
+                None
+                if row["community__settings__service_start"] is None
+                else (
+                    row["community__settings__service_start"],
+                    row["community__settings__service_end"],
+                )
+            )
+            for row in page.object_list
+        }
+    )
     # Each state's label once: `get_state_display` rebuilds the choices (translating
     # every label) for each row.
     state_labels = {state.value: str(state.label) for state in CaseState}
-    rows = [
-        InboxRow(
-            case=case,
-            place=place_label(case.place),
-            state_label=state_labels.get(case.state, case.state),
-            countdown=countdown_for(case, now=now, ctx=contexts[case.community_id]),
+    rows = []
+    for row in page.object_list:
+        # The row's values as attributes, as `countdown_for` reads a case.
+        case = SimpleNamespace(**row)
+        rows.append(
+            InboxRow(
+                number=row["number"],
+                category=row["category__name"],
+                place=place_label(_listed_place(row)) or row["place__name"],
+                state=row["state"],
+                state_label=state_labels.get(row["state"], row["state"]),
+                lead=row["lead__name"] or row["lead__username"],
+                countdown=countdown_for(case, now=now, ctx=contexts[row["community_id"]]),
+            )
         )
-        for case in page.object_list
-    ]
     query = data.copy()
     query.pop("page", None)
     context = {
@@ -308,14 +355,15 @@ def inbox(request):
 
 def _inbox_page(cases, asked: str | None) -> Page:
     """The page `asked` for, as `Paginator.get_page` gives it (not a number: the first;
-    below 1 or past the end: the last), its cases and the list's total read in one query:
-    only a page out of range counts first."""
+    below 1 or past the end: the last), its cases as rows of `INBOX_COLUMNS` and the
+    list's total read together (`cases_page_values`): only a page out of range counts
+    first."""
     try:
         number = int(asked or "1")
     except ValueError:
         number = 1
     if number >= 1:
-        on_page, total = cases_page_with_total(
+        on_page, total = cases_page_values(
             cases, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=INBOX_COLUMNS
         )
         if on_page or number == 1:
@@ -325,10 +373,8 @@ def _inbox_page(cases, asked: str | None) -> Page:
             page.object_list = on_page
             return page
     page = Paginator(cases, PAGE_SIZE).get_page(asked)
-    page.object_list = list(
-        cases_page(
-            cases, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=INBOX_COLUMNS
-        )
+    page.object_list, _total = cases_page_values(
+        cases, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=INBOX_COLUMNS
     )
     return page
 
