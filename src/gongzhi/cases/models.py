@@ -310,6 +310,15 @@ class Case(BaseModel):
                 condition=Q(transfer_to__isnull=False),
                 name="case_transfer_pending",
             ),
+            # The open cases by id: a list of open cases finds the ones a person handles
+            # (`cases.selectors._visible`: their handler rows' case ids, open or not — a
+            # grid worker at a city's scale has ~480) among these instead of probing every
+            # case row by key and reading it to test its state.
+            models.Index(
+                fields=["id"],
+                condition=Q(state__in=sorted(OPEN_STATES)),
+                name="case_open_by_id",
+            ),
         ]
 
     def __str__(self) -> str:
