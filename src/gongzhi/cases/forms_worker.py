@@ -150,8 +150,10 @@ class InboxFilterForm(forms.Form):
             (STATE_ALL, _("全部")),
             *[(s.value, s.label) for s in CaseState if s != CaseState.COMPLETED],
         ]
-        # One query for both the options and the check of the chosen one.
-        self.categories = {str(c.pk): c for c in categories_for_report()}
+        # One query for both the options and the check of the chosen one; the name is all
+        # an option shows and the filter needs the key alone (a category's questions and
+        # keywords are JSON, decoded for each of them on every inbox page otherwise).
+        self.categories = {str(c.pk): c for c in categories_for_report().only("name")}
         self.fields["category"].choices = [
             ("", _("全部类别")),
             *[(pk, c.name) for pk, c in self.categories.items()],

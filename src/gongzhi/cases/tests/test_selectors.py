@@ -1,5 +1,7 @@
 """Reads: who sees which cases, the inbox order and filters, duplicates, contacts, rates."""
 
+from datetime import time
+
 import pytest
 import time_machine
 from django.db import connection
@@ -9,6 +11,7 @@ from gongzhi.accounts.models import PersonalDataAccess, Relation
 from gongzhi.accounts.services import residency_claim, user_create
 from gongzhi.cases.models import Channel
 from gongzhi.cases.selectors import (
+    INBOX_WINDOW,
     case_actions_for,
     case_contact_for,
     case_duplicates_for,
@@ -18,6 +21,7 @@ from gongzhi.cases.selectors import (
     case_timeline_for,
     cases_for,
     cases_page_values,
+    clock_contexts_for,
     inbox_for,
     inbox_grids_for,
 )
@@ -32,7 +36,8 @@ from gongzhi.cases.services import (
     cases_close_unanswered,
 )
 from gongzhi.core.errors import NotFound, ValidationFailed
-from gongzhi.places.models import PlaceKind
+from gongzhi.core.workdays import clock_context_for
+from gongzhi.places.models import CommunitySettings, PlaceKind
 from gongzhi.places.services import grid_create, place_create
 
 from .conftest import at
@@ -205,6 +210,46 @@ def test_a_page_of_values_is_the_lists_slice_with_its_total_in_two_queries(repor
             inbox_for(user=people["resident"], state="closed"), offset=0, limit=3, columns=[]
         )
     assert (rows, total, len(ctx.captured_queries)) == ([], 0, 1)
+
+
+def test_a_listed_case_carries_its_communitys_service_window_for_its_clock(
+    report, people, tree, resident_at
+):
+    CommunitySettings.objects.filter(community=tree["community"]).update(
+        service_start=time(7, 30), service_end=time(21, 0)
+    )
+    CommunitySettings.objects.filter(community=tree["other_community"]).delete()
+    here = report(text="1号楼路灯不亮")
+    there = report(
+        actor=resident_at(tree["other_dwelling"]), place=tree["other_dwelling"], text="9号楼"
+    )
+    rows, _total = cases_page_values(
+        inbox_for(user=people["supervisor"]),
+        offset=0,
+        limit=25,
+        columns=["number", "community_id"],
+        computed=INBOX_WINDOW,
+    )
+    windows = {
+        row["number"]: (row["community_id"], row["service_start"], row["service_end"])
+        for row in rows
+    }
+    assert windows == {
+        here.number: (tree["community"].pk, time(7, 30), time(21, 0)),
+        there.number: (tree["other_community"].pk, None, None),
+    }
+    contexts = clock_contexts_for(
+        windows={tree["community"].pk: (time(7, 30), time(21, 0)), tree["other_community"].pk: None}
+    )
+    default = clock_context_for(None)
+    assert (
+        contexts[tree["community"].pk].service_start,
+        contexts[tree["community"].pk].service_end,
+    ) == (time(7, 30), time(21, 0))
+    assert (
+        contexts[tree["other_community"].pk].service_start,
+        contexts[tree["other_community"].pk].service_end,
+    ) == (default.service_start, default.service_end)
 
 
 def test_residents_see_only_the_public_timeline(report, people):

@@ -75,6 +75,8 @@ from ..models import Case, Category, Channel, HandlerKind, PhotoKind
 from ..rules import ENTRY_ROLES
 from ..selectors import (
     INBOX_COLUMNS,
+    INBOX_PLACE_PATH,
+    INBOX_WINDOW,
     WORKER_ROLES,
     case_actions_for,
     case_clock_contexts,
@@ -278,13 +280,10 @@ class _PlaceNode(NamedTuple):
     parent: "_PlaceNode | None"
 
 
-# The path of a listed case's place in `INBOX_COLUMNS`, from the place itself upwards.
-_PATH = ("place", *(f"place{'__parent' * up}" for up in range(1, 5)))
-
-
 def _listed_place(row: dict[str, Any]) -> _PlaceNode | None:
+    """The place of a row of `INBOX_COLUMNS` with the places above it that the row has."""
     node = None
-    for prefix in reversed(_PATH):
+    for prefix in reversed(INBOX_PLACE_PATH):
         kind = row.get(f"{prefix}__kind")
         if kind is not None:
             node = _PlaceNode(kind=kind, name=row.get(f"{prefix}__name") or "", parent=node)
@@ -311,12 +310,7 @@ def inbox(request):
     contexts = clock_contexts_for(
         windows={
             row["community_id"]: (
-                None
-                if row["community__settings__service_start"] is None
-                else (
-                    row["community__settings__service_start"],
-                    row["community__settings__service_end"],
-                )
+                None if row["service_start"] is None else (row["service_start"], row["service_end"])
             )
             for row in page.object_list
         }
@@ -364,7 +358,11 @@ def _inbox_page(cases, asked: str | None) -> Page:
         number = 1
     if number >= 1:
         on_page, total = cases_page_values(
-            cases, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=INBOX_COLUMNS
+            cases,
+            offset=(number - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            columns=INBOX_COLUMNS,
+            computed=INBOX_WINDOW,
         )
         if on_page or number == 1:
             paginator = Paginator(cases, PAGE_SIZE)
@@ -374,7 +372,11 @@ def _inbox_page(cases, asked: str | None) -> Page:
             return page
     page = Paginator(cases, PAGE_SIZE).get_page(asked)
     page.object_list, _total = cases_page_values(
-        cases, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=INBOX_COLUMNS
+        cases,
+        offset=(page.number - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        columns=INBOX_COLUMNS,
+        computed=INBOX_WINDOW,
     )
     return page
 
