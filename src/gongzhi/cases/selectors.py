@@ -1143,11 +1143,18 @@ def inbox_communities_for(*, user: Any) -> QuerySet[Place]:
 def inbox_grids_for(*, user: Any) -> QuerySet[Grid]:
     """The grids with a building the user's worker roles reach (the inbox's area filter)."""
     scopes = scopes_with_roles(user, WORKER_ROLES) if user.is_authenticated else []
-    inside = {scope.community_id for scope in scopes} - {None}
     reaches = Q(pk__in=[])
+    held = [code for scope in scopes if scope.grid_id is not None for code in scope.place_codes]
+    if held:
+        # A grid's scope is its buildings (nothing under a building is a building): the
+        # grids holding one of those buildings, by code. Matched as a place scope's codes
+        # are, a grid worker's dozens of buildings were as many LIKEs and equalities to
+        # compile (about half of this query's 2.6 ms at a city's scale).
+        reaches |= Q(buildings__code__in=held)
+    inside = {scope.community_id for scope in scopes if scope.grid_id is None} - {None}
     if inside:
-        # Scopes inside a community: look among those communities' buildings (an index)
-        # rather than match code prefixes against every building in the city.
+        # Place scopes inside a community: look among those communities' buildings (an
+        # index) rather than match code prefixes against every building in the city.
         reaches |= Q(
             buildings__in=visible_places(user, WORKER_ROLES).filter(
                 kind=PlaceKind.BUILDING, community_id__in=inside
