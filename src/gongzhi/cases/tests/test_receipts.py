@@ -114,3 +114,20 @@ def test_two_workers_at_once_file_every_receipt_exactly_once(tree, people, categ
     assert Case.objects.count() == 12
     if connection.vendor == "postgresql":
         assert sum(o["filed"] for o in outcomes) == 12
+
+
+def test_on_sqlite_the_worker_leaves_the_write_lock_free_between_spells(
+    tree, people, category, monkeypatch
+):
+    from gongzhi.cases import tasks
+
+    pauses = []
+    monkeypatch.setattr(tasks, "sleep", pauses.append)
+    accept(tree, people, category, n=12)
+
+    assert file_report_receipts.call() == 12
+    if connection.vendor == "sqlite":
+        # spells of 5, 5 and 2, each followed by a pause for the requests waiting
+        assert pauses == [tasks.SQLITE_PAUSE_SECONDS] * 3
+    else:
+        assert pauses == []
