@@ -25,13 +25,17 @@ resident memory (VmRSS) of every web worker after the run.
 The receipts accepted during the run are then filed as cases by `report_receipts_file`, as
 the worker's watcher does, in this process with the server stopped: how many reports per
 second one worker turns into cases (`receipts_filed_per_second`), the rate a backlog
-accepted at a peak is worked off.
+accepted at a peak is worked off. Last, one more `--duration` of receipts with
+`gongzhi worker` running beside the server, as `gongzhi serve` runs them
+(`intake_async_with_worker`): what is accepted while the cases are filed on the same
+cores, how many were filed meanwhile, and how many still waited when the load stopped.
 """
 
 import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -82,6 +86,8 @@ REPORTS = [
 ]
 # every worker loads the search-token dictionary and the URL patterns on its first requests
 WARM_UP_SECONDS = 8
+# `gongzhi worker` imports the URLconf and the task backend before it watches
+WORKER_START_SECONDS = 4
 RSS_TARGET_MIB = 200
 RATIO_TARGET = 0.70
 
@@ -162,15 +168,22 @@ def main(argv: list[str] | None = None) -> int:
                 emit(**context, phase="round", round=r, target=name, **run)
         memory = {pid: rss_mib(pid) for pid in workers}
         master_rss = rss_mib(server.process.pid)
+        from gongzhi.cases.models import Case, ReportReceipt
+
+        cases, floor_inserted = Case.objects.count(), floor_rows()
+        receipts = ReportReceipt.objects.count()
+        filing = _file_receipts()
+        connections.close_all()
+        alongside = _with_worker(
+            env,
+            workdir,
+            lambda: _wrk(
+                wrk, script, server.port, INTAKE, args, args.duration, "worker", "respond-async"
+            ),
+        )
     finally:
         server.stop()
 
-    from gongzhi.cases.models import Case, ReportReceipt
-
-    cases, floor_inserted = Case.objects.count(), floor_rows()
-    receipts = ReportReceipt.objects.count()
-    filing = _file_receipts()
-    connections.close_all()
     summary = {name: _median(rounds) for name, rounds in runs.items()}
     for name, figures in summary.items():
         for figure, unit in (("requests_per_second", "req/s"), ("p50", "ms"), ("p99", "ms")):
@@ -199,6 +212,16 @@ def main(argv: list[str] | None = None) -> int:
             floor_rows=floor_inserted,
         )
     emit(**context, figure="receipts_filed_per_second", unit="cases/s", **filing)
+    ratio = round(alongside["requests_per_second"] / summary["floor"]["requests_per_second"], 3)
+    emit(
+        **context,
+        figure="intake_async_with_worker_vs_floor_throughput",
+        value=ratio,
+        unit="ratio",
+        target=RATIO_TARGET,
+        met=ratio >= RATIO_TARGET,
+        **alongside,
+    )
     emit(
         **context,
         figure="web_worker_rss",
@@ -216,6 +239,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _with_worker(env: dict[str, str], workdir: Path, load) -> dict:
+    """`load()` (a wrk run of receipts) with `gongzhi worker` filing them meanwhile."""
+    from django.db import connections
+
+    from gongzhi.cases.models import Case, ReceiptState, ReportReceipt
+
+    cases_before = Case.objects.count()
+    connections.close_all()
+    with (workdir / "worker.log").open("ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "gongzhi.cli", "worker"],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+        time.sleep(WORKER_START_SECONDS)
+        run = load()
+        run["load_average"] = os.getloadavg()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    run["filed_meanwhile"] = Case.objects.count() - cases_before
+    run["still_waiting"] = ReportReceipt.objects.filter(state=ReceiptState.ACCEPTED).count()
+    connections.close_all()
+    return run
+
+
 def _file_receipts() -> dict:
     """File every receipt the run accepted, as the worker's watcher would, timed."""
     from gongzhi.cases.models import Case, ReceiptState, ReportReceipt
@@ -229,7 +281,8 @@ def _file_receipts() -> dict:
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     left = ReportReceipt.objects.filter(state=ReceiptState.ACCEPTED).count()
     return {
-        "value": round(waiting / seconds, 1) if seconds else 0.0,
+        # requests still in the server when wrk stopped may have added a few receipts
+        "value": round((Case.objects.count() - cases_before) / seconds, 1) if seconds else 0.0,
         "receipts": waiting,
         "cases_made": Case.objects.count() - cases_before,
         "left_waiting": left,
