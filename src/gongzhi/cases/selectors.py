@@ -16,15 +16,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import rules
 from django.db.models import Case as SqlCase
 from django.db.models import (
+    CharField,
     Count,
     Exists,
     F,
     IntegerField,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -1175,6 +1177,67 @@ def inbox_grids_for(*, user: Any) -> QuerySet[Grid]:
         .distinct()
         .order_by("community__code", "code")
     )
+
+
+@dataclass(frozen=True)
+class InboxAreas:
+    """What the inbox's area filter offers: `inbox_communities_for` and `inbox_grids_for`,
+    each in its order, as places and grids with the columns those read."""
+
+    communities: list[Place]
+    grids: list[Grid]
+
+
+M = TypeVar("M", bound=Model)
+_AREA_COLUMNS = ("part", "pk", "code", "name", "kind", "depth", "community_id")
+
+
+def inbox_areas_for(*, user: Any) -> InboxAreas:
+    """The communities and grids of the inbox's area filter in one query (a UNION of the
+    two lists' values) — one statement fewer for a secretary's or supervisor's list — and
+    the grids alone for someone whose roles reach no whole community."""
+    communities = inbox_communities_for(user=user)
+    grids = inbox_grids_for(user=user)
+    if communities.query.is_empty():
+        return InboxAreas(communities=[], grids=list(grids))
+    no_text = Value(None, output_field=CharField())
+    rows = (
+        communities.annotate(
+            part=Value("community"), community_code=no_text, community_name=no_text
+        )
+        .values_list(*_AREA_COLUMNS, "community_code", "community_name")
+        .order_by()
+        .union(
+            grids.annotate(part=Value("grid"), kind=no_text, depth=Value(0))
+            .values_list(*_AREA_COLUMNS, "community__code", "community__name")
+            .order_by()
+        )
+    )
+    places, held = [], []
+    for part, pk, code, name, kind, depth, community_id, community_code, community_name in rows:
+        if part == "community":
+            place = _loaded(
+                Place, rows.db, id=pk, code=code, name=name, kind=kind, community_id=community_id
+            )
+            places.append((depth, code, place))
+        else:
+            grid = _loaded(Grid, rows.db, id=pk, code=code, name=name, community_id=community_id)
+            grid.community = _loaded(
+                Place, rows.db, id=community_id, code=community_code, name=community_name
+            )
+            held.append((community_code, code, grid))
+    # In the orders the two lists have (a UNION has none of its own).
+    return InboxAreas(
+        communities=[place for _depth, _code, place in sorted(places, key=lambda r: r[:2])],
+        grids=[grid for _community, _code, grid in sorted(held, key=lambda r: r[:2])],
+    )
+
+
+def _loaded(model: type[M], db: str, **values: Any) -> M:
+    """An instance of `model` as the database gave it with only these columns (as
+    `.only()` loads one: another column is read when it is asked for)."""
+    fields = [f for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, [f.attname for f in fields], [values[f.attname] for f in fields])
 
 
 def inbox_for(*, user: Any, grid: Grid | None = None, **filters: Any) -> QuerySet[Case]:

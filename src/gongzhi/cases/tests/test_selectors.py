@@ -22,6 +22,8 @@ from gongzhi.cases.selectors import (
     cases_for,
     cases_page_values,
     clock_contexts_for,
+    inbox_areas_for,
+    inbox_communities_for,
     inbox_for,
     inbox_grids_for,
 )
@@ -490,3 +492,23 @@ def test_the_area_filter_offers_the_grids_a_worker_reaches(tree, people):
     assert offered("secretary") == offered("worker") == sorted(ours)
     assert offered("other_worker") == [other.code]
     assert offered("resident") == []
+    # the area filter reads both lists at once, each in its order, with what it shows
+    for role in ("supervisor", "district_supervisor", "secretary", "grid_worker", "resident"):
+        communities = [
+            (c.pk, c.code, c.name, c.kind, c.community_id)
+            for c in inbox_communities_for(user=people[role])
+        ]
+        grids = [
+            (g.pk, g.code, g.name, g.community.name) for g in inbox_grids_for(user=people[role])
+        ]
+        with CaptureQueriesContext(connection) as ctx:
+            areas = inbox_areas_for(user=people[role])
+        assert len(ctx.captured_queries) <= 1
+        assert [(c.pk, c.code, c.name, c.kind, c.community_id) for c in areas.communities] == (
+            communities
+        )
+        assert [(g.pk, g.code, g.name, g.community.name) for g in areas.grids] == grids
+    assert [c.code for c in inbox_areas_for(user=people["supervisor"]).communities] == [
+        tree["community"].code,
+        tree["other_community"].code,
+    ]

@@ -92,9 +92,8 @@ from ..selectors import (
     cases_page_values,
     categories_for_report,
     clock_contexts_for,
-    inbox_communities_for,
+    inbox_areas_for,
     inbox_for,
-    inbox_grids_for,
 )
 from ..services import (
     FOLLOW_UP_TARGET,
@@ -299,8 +298,8 @@ def inbox(request):
     user = request.user
     _require_worker(user)
     now = timezone.now()
-    communities = list(inbox_communities_for(user=user))
-    grids = list(inbox_grids_for(user=user))
+    areas = inbox_areas_for(user=user)
+    communities, grids = areas.communities, areas.grids
     data = request.GET.copy()
     data.setdefault("state", STATE_OPEN)
     form = InboxFilterForm(data, communities=communities, grids=grids)
