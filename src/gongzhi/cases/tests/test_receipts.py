@@ -12,6 +12,7 @@ from gongzhi.cases import services
 from gongzhi.cases.models import Case, Channel, ReceiptState, ReportReceipt
 from gongzhi.cases.services import report_accept, report_receipts_file
 from gongzhi.cases.tasks import RECEIPTS_PER_RUN, file_report_receipts
+from gongzhi.core.errors import ValidationFailed
 
 from .test_stateful_concurrent import at_once
 
@@ -131,3 +132,64 @@ def test_on_sqlite_the_worker_leaves_the_write_lock_free_between_spells(
         assert pauses == [tasks.SQLITE_PAUSE_SECONDS] * 3
     else:
         assert pauses == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_report_sent_twice_at_once_is_one_receipt(tree, people, category):
+    def send():
+        return report_accept(
+            actor=people["resident"],
+            place=tree["dwelling"],
+            category=category["street_light"],
+            text="楼道灯坏了",
+            channel=Channel.API,
+            idempotency_key="phone-7f3a",
+        )
+
+    outcomes = at_once([send, send])
+    answered = [o for o in outcomes if not isinstance(o, Exception)]
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):  # the loser on SQLite's tests: "table is locked"
+            assert connection.vendor == "sqlite" and isinstance(outcome, OperationalError)
+
+    assert ReportReceipt.objects.count() == 1
+    assert {receipt.token for receipt, _created in answered} == {ReportReceipt.objects.get().token}
+    assert sorted(created for _receipt, created in answered) == (
+        [False, True] if len(answered) == 2 else [True]
+    )
+
+
+def test_a_worker_entering_a_phone_call_gets_a_receipt_and_the_case_keeps_the_contact(
+    tree, people, category
+):
+    receipt, _created = report_accept(
+        actor=people["worker"],
+        place=tree["dwelling_201"],
+        category=category["street_light"],
+        text="王阿姨来电：2号楼路灯不亮",
+        channel=Channel.PHONE,
+        contact_name="王阿姨",
+        contact_phone="139 0000 1111",
+    )
+    report_receipts_file()
+
+    case = ReportReceipt.objects.get(pk=receipt.pk).case
+    assert (case.channel, case.contact_name, case.contact_phone) == (
+        Channel.PHONE,
+        "王阿姨",
+        "13900001111",
+    )
+    assert case.entered_by == people["worker"] and case.reporter is None
+
+
+def test_a_staff_entry_without_a_contact_is_refused_at_the_door(tree, people, category):
+    with pytest.raises(ValidationFailed) as refused:
+        report_accept(
+            actor=people["worker"],
+            place=tree["dwelling_201"],
+            category=category["street_light"],
+            text="来电反映路灯不亮",
+            channel=Channel.PHONE,
+        )
+    assert refused.value.code == "contact_required"
+    assert ReportReceipt.objects.count() == 0
