@@ -2,8 +2,11 @@
 commands that only show at start-up (settings modules are read once per process)."""
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -29,3 +32,26 @@ def gongzhi(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess
         timeout=timeout,
         check=False,
     )
+
+
+@contextmanager
+def worker_running(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """`gongzhi worker` in a child process, its output in `log`; stopped on leaving as
+    an operator stops it (SIGTERM), killed if it does not stop within 20 s."""
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "gongzhi.cli", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()

@@ -3,10 +3,7 @@ watched tasks run again at once while they find work and after a short wait when
 broken entry in PERIODIC_TASKS or WATCHED_TASKS stops the worker at start rather than
 failing silently."""
 
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 
@@ -22,7 +19,7 @@ from gongzhi.core.management.commands.worker import (
     run_watcher,
 )
 from gongzhi.core.periodic import PERIODIC_TASKS, WATCHED_TASKS
-from tests.helpers import child_env, gongzhi
+from tests.helpers import child_env, gongzhi, worker_running
 
 
 def test_every_task_is_due_at_start_then_after_its_own_interval():
@@ -206,21 +203,10 @@ def test_the_worker_files_an_accepted_report_as_a_case_within_seconds(tmp_path):
 
     assert receipt() == ("accepted", None)
     log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "gongzhi.cli", "worker"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with worker_running(env, log):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and receipt()[0] == "accepted":
             time.sleep(0.2)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
 
     state, number = receipt()
     assert state == "filed", log.read_text()[-3000:]

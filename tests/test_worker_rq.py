@@ -7,17 +7,13 @@ notification queued by `notify` is delivered by a task that went through Redis t
 rq's forking Worker and with its SimpleWorker (GONGZHI_RQ_WORKER_CLASS).
 """
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import child_env, gongzhi
+from tests.helpers import child_env, gongzhi, worker_running
 
 redis = pytest.importorskip("redis")
 
@@ -85,31 +81,18 @@ def test_the_worker_runs_periodic_and_enqueued_tasks_through_redis(tmp_path, wor
     assert _sent(db) == {"stale": False, "fresh": False}
 
     log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "gongzhi.cli", "worker"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     try:
-        deadline = time.monotonic() + 90
-        text = ""
-        while time.monotonic() < deadline:
-            text = log.read_text()
-            if _sent(db) == {"stale": True, "fresh": True} and all(
-                f"path={path} state=SUCCESSFUL" in text for path in TASKS
-            ):
-                break
-            time.sleep(0.5)
+        with worker_running(env, log):
+            deadline = time.monotonic() + 90
+            text = ""
+            while time.monotonic() < deadline:
+                text = log.read_text()
+                if _sent(db) == {"stale": True, "fresh": True} and all(
+                    f"path={path} state=SUCCESSFUL" in text for path in TASKS
+                ):
+                    break
+                time.sleep(0.5)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
         for key in client.scan_iter("rq:*"):
             client.delete(key)
 

@@ -308,11 +308,7 @@ def case_report_with_outcome(
     `reported_at` is when the resident reported, for a report filed later from its
     receipt (`report_receipts_file`); now otherwise. The clocks start then.
     """
-    _require_user(actor)
-    if channel not in Channel.values:
-        raise ValidationFailed(_("上报渠道无效。"), code="invalid_channel")
-    scope = f"u{actor.pk}"
-    idempotency_key = (idempotency_key or "").strip()[:100]
+    scope, idempotency_key = _submission_key(actor, channel, idempotency_key)
     if idempotency_key:
         existing = _case_for_key(scope, channel, idempotency_key)
         if existing is not None:
@@ -448,6 +444,15 @@ def case_report_with_outcome(
     return case, True
 
 
+def _submission_key(actor: User, channel: str, idempotency_key: str) -> tuple[str, str]:
+    """Who submits through which channel, checked; the idempotency scope (per submitter)
+    and the cleaned key. A retry is the same submitter, channel and key."""
+    _require_user(actor)
+    if channel not in Channel.values:
+        raise ValidationFailed(_("上报渠道无效。"), code="invalid_channel")
+    return f"u{actor.pk}", (idempotency_key or "").strip()[:100]
+
+
 class CheckedReport(NamedTuple):
     """A report as it will be stored: who reports, the cleaned text and answers."""
 
@@ -526,11 +531,7 @@ def report_accept(
     `case_report_with_outcome` checks a report, so what it refuses is refused here, with
     the same error; the one row it writes is the receipt. Answers the receipt and whether
     this call created it (False: a retry with the same idempotency key)."""
-    _require_user(actor)
-    if channel not in Channel.values:
-        raise ValidationFailed(_("上报渠道无效。"), code="invalid_channel")
-    scope = f"u{actor.pk}"
-    idempotency_key = (idempotency_key or "").strip()[:100]
+    scope, idempotency_key = _submission_key(actor, channel, idempotency_key)
     # A retry is told by the unique key refusing its INSERT, not by a lookup first: nearly
     # every request is a new report, and this one row is all it should cost.
     try:

@@ -454,34 +454,24 @@ def case_report(
     place = api_selectors.place_for_report(code=payload.place)
     if place is None:
         raise ValidationFailed(_("没有这个地点。"), code="unknown_place", field="place")
+    report = {
+        "actor": user,
+        "place": place,
+        "category": category,
+        "text": payload.text,
+        "channel": payload.channel,
+        "contact_name": payload.contact_name,
+        "contact_phone": payload.contact_phone,
+        "is_anonymous": payload.is_anonymous,
+        "answers": payload.answers,
+        "idempotency_key": idempotency_key or "",
+    }
     if _prefers_async(prefer):
-        receipt, _created = services.report_accept(
-            actor=user,
-            place=place,
-            category=category,
-            text=payload.text,
-            channel=payload.channel,
-            contact_name=payload.contact_name,
-            contact_phone=payload.contact_phone,
-            is_anonymous=payload.is_anonymous,
-            answers=payload.answers,
-            idempotency_key=idempotency_key or "",
-        )
+        receipt, _created = services.report_accept(**report)
         response["Location"] = receipt_url(receipt)
         response["Preference-Applied"] = "respond-async"
         return Status(202, receipt_answer(receipt))
-    case, created = services.case_report_with_outcome(
-        actor=user,
-        place=place,
-        category=category,
-        text=payload.text,
-        channel=payload.channel,
-        contact_name=payload.contact_name,
-        contact_phone=payload.contact_phone,
-        is_anonymous=payload.is_anonymous,
-        answers=payload.answers,
-        idempotency_key=idempotency_key or "",
-    )
+    case, created = services.case_report_with_outcome(**report)
     if not created:
         return Status(200, _answer(request, response, case.number))
     # A new case is answered from the objects the report holds, as the report left it:
