@@ -156,3 +156,10 @@ def test_respond_async_is_read_among_other_preferences(api, tree, prefer, status
     response = api("resident").post("/api/v1/cases", payload(tree), HTTP_PREFER=prefer)
     assert response.status_code == status
     assert ReportReceipt.objects.count() == (1 if status == 202 else 0)
+
+
+def test_the_202_answer_is_the_receipt_as_reading_it_shows(api, tree):
+    caller = api("resident")
+    accepted = caller.post("/api/v1/cases", payload(tree), **ASYNC)
+
+    assert accepted.json() == caller.get(accepted["Location"]).json()
