@@ -1,6 +1,7 @@
 """No leaks across scopes, generated: every object endpoint of the API (read from its
 OpenAPI schema), Open311's request and token calls, and the case loop's pages, called as
-every role for a case, photo, place and notice inside and outside that role's reach.
+every role for a case, photo, place, notice and receipt inside and outside that role's
+reach (a receipt is its sender's alone).
 
 An object the role may not see must be answered exactly like one that does not exist —
 same status, same body — for reads and for every step. And the reporter's phone number
@@ -22,7 +23,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from gongzhi.accounts.models import Relation, Role, RoleAssignment
 from gongzhi.accounts.services import residency_claim, role_assign, user_create
 from gongzhi.api.services import api_token_create
-from gongzhi.cases.models import Case, CaseHandler
+from gongzhi.cases.models import Case, CaseHandler, Channel, ReportReceipt
+from gongzhi.cases.services import report_accept
 from gongzhi.core.notifications import notify
 from gongzhi.open311.services import open311_key_create
 from gongzhi.places.services import cluster_create
@@ -44,6 +46,7 @@ MISSING = {
     "photo": 987654321,
     "handler": 987654321,
     "notification": 987654321,
+    "token": "0123456789abcdef0123456789abcdef",
 }
 # The case loop's pages that name an object, by URL name: (method, kind of object).
 PAGES = {
@@ -77,7 +80,8 @@ PUBLIC_SLUG_PAGES |= {"resident:duplicates", "resident:poster", "resident:poster
 @pytest.fixture
 def world(tree, people, report):
     """A case with a photo inside the shared community and one in the other community,
-    each reporter notified; an Open311 request in each."""
+    each reporter notified; an Open311 request in each; and each reporter's receipt for
+    a second report at the same place."""
     other_resident = user_create(
         actor=None, username="other_resident", name="外区居民", phone="13900000099"
     )
@@ -89,6 +93,14 @@ def world(tree, people, report):
         place=tree["other_dwelling"],
         photos=[upload("b.jpg", phone_photo())],
     )
+    for case in (inside, outside):
+        report_accept(
+            actor=case.reporter,
+            place=case.place,
+            category=case.category,
+            text="又坏了",
+            channel=Channel.API,
+        )
     return {"people": people, "inside": inside, "outside": outside}
 
 
@@ -237,7 +249,7 @@ def example(node: dict, schema: dict) -> Any:
     return {"integer": 1, "number": 1, "boolean": True, "array": []}.get(kind, "x")
 
 
-API_PARAMS = {"number", "code", "pk", "handler_id"}
+API_PARAMS = {"number", "code", "pk", "handler_id", "token"}
 
 
 def api_path(path: str, params: list[str], target: dict) -> str:
@@ -255,6 +267,7 @@ def targets(case: Case | None, place=None) -> dict:
             "code": MISSING["code"],
             "pk": MISSING["photo"],
             "handler_id": MISSING["handler"],
+            "token": MISSING["token"],
         }
     handler = CaseHandler.objects.filter(case=case).first()
     return {
@@ -262,7 +275,13 @@ def targets(case: Case | None, place=None) -> dict:
         "code": (place or case.place).code,
         "pk": case.photos.first().pk,
         "handler_id": handler.pk if handler else MISSING["handler"],
+        "token": receipt_of(case).token,
     }
+
+
+def receipt_of(case: Case) -> ReportReceipt:
+    """The world's receipt sent by the case's reporter about its place."""
+    return ReportReceipt.objects.get(submitted_by=case.reporter, place=case.place)
 
 
 ROLES = [
@@ -312,8 +331,12 @@ def test_the_api_answers_what_a_role_may_not_see_exactly_like_what_does_not_exis
         missing = answer(caller.api(method, missing_path, spec["body"], spec["multipart"]))
         assert missing[0] in {401, 404, 422}, (role, missing_path, missing)
         for case in (world["inside"], world["outside"]):
-            by_place = spec["params"] == ["code"]
-            visible = reaches(user, case.place) if by_place else sees_case(user, case)
+            if spec["params"] == ["token"]:  # api.md: a receipt is its sender's alone
+                visible = user is not None and user.pk == receipt_of(case).submitted_by_id
+            elif spec["params"] == ["code"]:
+                visible = reaches(user, case.place)
+            else:
+                visible = sees_case(user, case)
             if visible:
                 continue
             hidden_path = api_path(path, spec["params"], targets(case))
