@@ -1258,11 +1258,8 @@ def _loader(model: type[M], db: str, *attnames: str) -> Callable[..., M]:
 
 def inbox_for(*, user: Any, grid: Grid | None = None, **filters: Any) -> QuerySet[Case]:
     """`cases_for` (same filters, same order), optionally narrowed to the buildings of one
-    grid, with what an inbox row shows joined in: the place's path up to its community
-    (for `accounts.selectors.place_label`) and the community's settings (for the clocks)."""
-    cases = cases_for(user=user, **filters).select_related(
-        "place__parent__parent__parent__parent", "community__settings"
-    )
+    grid. A page of it is read as `INBOX_COLUMNS` (`cases_page_values`)."""
+    cases = cases_for(user=user, **filters)
     if grid is None:
         return cases
     return cases.filter(
