@@ -13,7 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gongzhi.core.management.commands.worker import (
+    WATCHED_AS_PERIODIC_SECONDS,
     Ticker,
+    background_plan,
     load_periodic_tasks,
     run_ticker,
     run_watcher,
@@ -211,3 +213,16 @@ def test_the_worker_files_an_accepted_report_as_a_case_within_seconds(tmp_path):
     state, number = receipt()
     assert state == "filed", log.read_text()[-3000:]
     assert number.startswith("HQXC-")
+
+
+def test_a_worker_that_forks_per_job_enqueues_the_watched_tasks_instead_of_watching():
+    periodic, watched = background_plan(forks_per_job=False)
+    assert (periodic, watched) == (PERIODIC_TASKS, WATCHED_TASKS)
+
+    periodic, watched = background_plan(forks_per_job=True)
+    assert watched == []
+    assert periodic == [
+        *PERIODIC_TASKS,
+        *((path, WATCHED_AS_PERIODIC_SECONDS) for path, _idle in WATCHED_TASKS),
+    ]
+    assert set(load_periodic_tasks(periodic)) == {path for path, _ in periodic}

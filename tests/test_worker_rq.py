@@ -2,9 +2,10 @@
 the database queue, enqueued by the same code, run by django-rq's worker.
 
 A child process works on a fresh SQLite file and Redis database 11 (only the `rq:` keys it
-made are removed afterwards): its ticker enqueues the periodic tasks on Redis, and a
-notification queued by `notify` is delivered by a task that went through Redis too — with
-rq's forking Worker and with its SimpleWorker (GONGZHI_RQ_WORKER_CLASS).
+made are removed afterwards): its ticker enqueues the periodic tasks on Redis, a
+notification queued by `notify` is delivered by a task that went through Redis too, and a
+report accepted with a receipt is filed as a case — with rq's forking Worker and with its
+SimpleWorker (GONGZHI_RQ_WORKER_CLASS).
 """
 
 import sqlite3
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import child_env, gongzhi, worker_running
+from tests.test_worker import RECEIPT_SETUP
 
 redis = pytest.importorskip("redis")
 
@@ -56,6 +58,11 @@ def _redis():
     return client
 
 
+def _receipt_state(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT state FROM cases_reportreceipt").fetchone()[0]
+
+
 def _sent(db: Path) -> dict[str, bool]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
@@ -75,6 +82,10 @@ def test_the_worker_runs_periodic_and_enqueued_tasks_through_redis(tmp_path, wor
     assert gongzhi("migrate", "-v0", env=env).returncode == 0
     setup = gongzhi("shell", "-c", SETUP, env=env)
     assert setup.returncode == 0, setup.stderr
+    # A report accepted with a receipt, for the worker to file: from a watcher thread in a
+    # worker that runs jobs itself, as a job enqueued on a timer in one that forks per job.
+    receipt = gongzhi("shell", "-c", RECEIPT_SETUP, env=env)
+    assert receipt.returncode == 0, receipt.stderr
     # The delivery went to Redis, not to the database queue.
     assert client.llen("rq:queue:default") == 1
     db = tmp_path / "gongzhi.sqlite3"
@@ -87,8 +98,10 @@ def test_the_worker_runs_periodic_and_enqueued_tasks_through_redis(tmp_path, wor
             text = ""
             while time.monotonic() < deadline:
                 text = log.read_text()
-                if _sent(db) == {"stale": True, "fresh": True} and all(
-                    f"path={path} state=SUCCESSFUL" in text for path in TASKS
+                if (
+                    _sent(db) == {"stale": True, "fresh": True}
+                    and _receipt_state(db) == "filed"
+                    and all(f"path={path} state=SUCCESSFUL" in text for path in TASKS)
                 ):
                     break
                 time.sleep(0.5)
@@ -97,6 +110,7 @@ def test_the_worker_runs_periodic_and_enqueued_tasks_through_redis(tmp_path, wor
             client.delete(key)
 
     assert _sent(db) == {"stale": True, "fresh": True}, text[-3000:]
+    assert _receipt_state(db) == "filed", text[-3000:]
     for path in TASKS:
         assert f"path={path} state=SUCCESSFUL" in text, path
     assert "state=FAILED" not in text

@@ -5,8 +5,9 @@ Redis (django-rq's `rqworker` with django-tasks-rq's job class; settings.RQ["WOR
 chooses a process per job or jobs in the worker itself). Beside it, a ticker
 thread enqueues each task of `gongzhi.core.periodic.PERIODIC_TASKS` at its interval, and a
 watcher thread per task of `WATCHED_TASKS` runs it again and again while it finds work
-(accepted reports to file), looking again after a short wait when it finds none.
-These tasks look up what is due in the database, so two workers each running them only
+(accepted reports to file), looking again after a short wait when it finds none — except
+in a worker that forks a process per job, where they are enqueued on a short timer
+instead (`background_plan`). These tasks look up what is due in the database, so two workers each running them only
 repeat work that finds nothing left to do.
 """
 
@@ -37,7 +38,7 @@ class Ticker:
     missed interval.
     """
 
-    def __init__(self, periodic: list[tuple[str, int]], *, start: float):
+    def __init__(self, periodic: list[tuple[str, float]], *, start: float):
         for path, interval in periodic:
             if interval <= 0:
                 raise ValueError(f"{path}: the interval must be positive, not {interval}")
@@ -93,6 +94,40 @@ def run_ticker(
         stop.wait(ticker.seconds_until_next(clock()))
 
 
+# How often a watched task is enqueued when it cannot be watched from a thread.
+WATCHED_AS_PERIODIC_SECONDS = 2
+
+
+def background_plan(
+    *, forks_per_job: bool
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """The tasks the ticker enqueues, and the tasks watched from threads of their own.
+
+    A worker that forks a process per job (rq's Worker) must not do database work in a
+    thread of its own: a fork taken while that thread holds a lock inside the database
+    library (SQLite's global mutex, taken as a connection opens or closes) leaves the job
+    a lock nobody will release, and the job hangs until rq kills it (seen: one job in a
+    thousand, held 240 s). There the watched tasks are enqueued every
+    `WATCHED_AS_PERIODIC_SECONDS` instead and run as jobs; the ticker only talks to Redis.
+    """
+    if not forks_per_job:
+        return list(PERIODIC_TASKS), list(WATCHED_TASKS)
+    return (
+        [*PERIODIC_TASKS, *((path, WATCHED_AS_PERIODIC_SECONDS) for path, _ in WATCHED_TASKS)],
+        [],
+    )
+
+
+def _forks_per_job() -> bool:
+    """Whether jobs run in a process forked per job: rq's Worker (SimpleWorker and the
+    database queue's worker run them in the worker's own process)."""
+    if settings.TASK_BACKEND != "rq":
+        return False
+    from rq.worker import SimpleWorker
+
+    return not issubclass(import_string(settings.RQ["WORKER_CLASS"]), SimpleWorker)
+
+
 def run_watcher(
     work: Callable[[], int],
     idle_seconds: float,
@@ -127,13 +162,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, interval: float, verbosity: int, **options):
-        tasks = load_periodic_tasks(PERIODIC_TASKS)
+        periodic, watching = background_plan(forks_per_job=_forks_per_job())
+        tasks = load_periodic_tasks(periodic)
         # The URLconf is imported by a process's first reverse() (1–2 s): now, not in the
         # first clock check after a restart, whose notices link to their cases.
         import_module(settings.ROOT_URLCONF)
-        watched = load_periodic_tasks(WATCHED_TASKS)
+        watched = load_periodic_tasks(watching)
         stop = threading.Event()
-        for path, idle_seconds in WATCHED_TASKS:
+        for path, idle_seconds in watching:
             threading.Thread(
                 target=run_watcher,
                 args=(watched[path].call, idle_seconds, stop),
@@ -142,7 +178,7 @@ class Command(BaseCommand):
                 daemon=True,
             ).start()
         if tasks:
-            ticker = Ticker(PERIODIC_TASKS, start=time.monotonic())
+            ticker = Ticker(periodic, start=time.monotonic())
             threading.Thread(
                 target=run_ticker,
                 args=(ticker, lambda path: tasks[path].enqueue(), stop),
