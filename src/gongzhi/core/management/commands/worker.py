@@ -7,8 +7,8 @@ thread enqueues each task of `gongzhi.core.periodic.PERIODIC_TASKS` at its inter
 watcher thread per task of `WATCHED_TASKS` runs it again and again while it finds work
 (accepted reports to file), looking again after a short wait when it finds none — except
 in a worker that forks a process per job, where they are enqueued on a short timer
-instead (`background_plan`). These tasks look up what is due in the database, so two workers each running them only
-repeat work that finds nothing left to do.
+instead (`background_plan`). These tasks look up what is due in the database, so two
+workers each running them only repeat work that finds nothing left to do.
 """
 
 import logging
